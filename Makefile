@@ -1,0 +1,146 @@
+# kafkaaggregator: one non-recursive GNU Makefile.
+#
+#   make              build ./kafkaaggregator with whatever agents/ holds
+#   make check        unit, golden and integration tests
+#   make demo         the whole pipeline on the embedded dev stack
+#   make asan         the tests again under ASan+UBSan
+#   make bench        performance ratios (see README)
+#   make format | format-check | lint | clean | deps
+#
+# BUILD and BIN may be overridden so that several builds (asan, a second
+# checkout's tests) can live side by side.
+
+VERSION := 0.1.0
+BUILD   ?= build
+BIN     ?= kafkaaggregator
+CC      ?= cc
+
+PKGS      := rdkafka avro-c jansson libcurl yaml-0.1 libmicrohttpd
+TEST_PKGS := cmocka
+
+# Debian packages behind the libraries and the tools the build and the
+# tests use; `make deps` installs the missing ones.
+DEB_PKGS := gcc make pkg-config librdkafka-dev libavro-dev \
+	libcurl4-openssl-dev libjansson-dev libyaml-dev libmicrohttpd-dev \
+	libcmocka-dev kcat curl clang-format cppcheck docker-compose python3
+
+# The full warning set of STYLE.md; the code carries all of it.
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wformat=2 -Wconversion
+# Tests use cmocka's macros, which do not survive -Wconversion.
+TEST_WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
+
+CFLAGS ?= -O2 -g
+# -ffp-contract=off: statistics reproduce CPython's IEEE operations bit for
+# bit, and a fused multiply-add would round differently.
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -ffp-contract=off -MMD -MP \
+	-DKA_VERSION='"$(VERSION)"' -Iruntime -Igenerator -Iexample
+
+# pkg-config runs on first use (inside a recipe, after `deps` ran), not when
+# the Makefile is read: on a fresh machine the libraries arrive with deps.
+PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
+PKG_LIBS = $(eval PKG_LIBS := $(shell pkg-config --libs $(PKGS)) -lm -lpthread -ldl)$(PKG_LIBS)
+TEST_CFLAGS = $(eval TEST_CFLAGS := $(shell pkg-config --cflags $(TEST_PKGS)))$(TEST_CFLAGS)
+TEST_LIBS = $(eval TEST_LIBS := $(shell pkg-config --libs $(TEST_PKGS)))$(TEST_LIBS)
+
+LIB_SRCS   := $(filter-out runtime/main.c,$(wildcard runtime/*.c)) \
+	$(wildcard generator/*.c) $(wildcard example/*.c)
+AGENT_SRCS := $(wildcard agents/*.c)
+LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+AGENT_OBJS := $(AGENT_SRCS:%.c=$(BUILD)/%.o)
+LIB        := $(BUILD)/libka.a
+
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+IT_C_SRCS  := $(wildcard tests/it/*.c)
+IT_C_BINS  := $(IT_C_SRCS:tests/it/%.c=$(BUILD)/tests/it/%)
+TEST_HELPER_SRCS := $(wildcard tests/lib/*.c)
+TEST_HELPER_OBJS := $(TEST_HELPER_SRCS:%.c=$(BUILD)/%.o)
+
+FORMAT_SRCS := $(wildcard runtime/*.[ch] generator/*.[ch] example/*.[ch] \
+	tests/unit/*.[ch] tests/it/*.[ch] tests/lib/*.[ch])
+
+.PHONY: all deps check demo asan bench format format-check lint clean \
+	golden-update tests
+
+all: $(BIN)
+
+deps:
+	@missing=; for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+			grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "deps: installing$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y -qq $$missing >/dev/null || exit 1; \
+		else \
+			echo "deps: missing Debian packages; run:" >&2; \
+			echo "  sudo apt-get update && sudo apt-get install -y$$missing" >&2; \
+			exit 1; \
+		fi; \
+	fi
+
+$(BUILD)/%.o: %.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(WARN) $(PKG_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN): $(BUILD)/runtime/main.o $(AGENT_OBJS) $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(BUILD)/runtime/main.o \
+		$(AGENT_OBJS) $(LIB) $(PKG_LIBS)
+
+$(BUILD)/tests/lib/%.o: tests/lib/%.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -Itests/lib $(TEST_WARN) $(PKG_CFLAGS) \
+		$(TEST_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(TEST_HELPER_OBJS) $(LIB) | deps
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -Itests/lib $(TEST_WARN) $(PKG_CFLAGS) \
+		$(TEST_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
+		$(TEST_HELPER_OBJS) $(LIB) $(TEST_LIBS) $(PKG_LIBS)
+
+$(BUILD)/tests/it/%: tests/it/%.c $(TEST_HELPER_OBJS) $(LIB) | deps
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -Itests/lib $(TEST_WARN) $(PKG_CFLAGS) \
+		$(TEST_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
+		$(TEST_HELPER_OBJS) $(LIB) $(TEST_LIBS) $(PKG_LIBS)
+
+tests: $(BIN) $(UNIT_BINS) $(IT_C_BINS)
+
+check: deps
+	@$(MAKE) --no-print-directory tests
+	@BUILD=$(BUILD) BIN=$(abspath $(BIN)) tests/run.sh
+
+# ASan+UBSan build of everything in its own tree, then the same tests.
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan \
+		BIN=build-asan/kafkaaggregator CFLAGS="$(ASAN_FLAGS)" \
+		LDFLAGS="-fsanitize=address,undefined" check
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@example/demo.sh
+
+format:
+	clang-format -i $(FORMAT_SRCS)
+
+format-check:
+	clang-format --dry-run -Werror $(FORMAT_SRCS)
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --std=c11 --inline-suppr \
+		--enable=warning,performance,portability \
+		-Iruntime -Igenerator -Iexample runtime generator example
+
+clean:
+	rm -rf $(BUILD) build-asan $(BIN)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

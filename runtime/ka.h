@@ -1,0 +1,30 @@
+/*
+ * Definitions every module of the runtime, the generator and the generated
+ * agents share: the error enum and the version.
+ */
+#ifndef KA_H
+#define KA_H
+
+#ifndef KA_VERSION
+#define KA_VERSION "0.0.0"
+#endif
+
+/* Results of fallible runtime calls; KA_OK is zero so `if (err)` works. */
+typedef enum ka_err_e {
+        KA_OK = 0,
+        KA_ERR_INVALID,   /* malformed input: config, schema, payload */
+        KA_ERR_TRUNCATED, /* input ended before the value did */
+        KA_ERR_OVERFLOW,  /* a number out of its type's range */
+        KA_ERR_NOT_FOUND, /* a subject, version, schema or topic is absent */
+        KA_ERR_CONFLICT,  /* incompatible schema, port in use, ... */
+        KA_ERR_TRANSPORT, /* network or HTTP failure worth a retry */
+        KA_ERR_NOMEM,
+        KA_ERR_IO,
+} ka_err_t;
+
+/* A short lowercase name for err ("truncated", "invalid", ...). */
+const char *ka_err_str(ka_err_t err);
+
+#define KA_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif

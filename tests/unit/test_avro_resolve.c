@@ -1,0 +1,725 @@
+/*
+ * Schema resolution: records encoded by avro-c under writer schemas that
+ * differ from the agent's (fields added, removed, reordered, promoted,
+ * nullable, of types to skip) land in the row as the values encoded;
+ * writer schemas that cannot be resolved are refused with a reason.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <avro.h>
+#include <math.h>
+
+#include "avro_resolve.h"
+
+/* The agent: a source generated for
+ *   {time: double, a: double, b: long, c: [null, double], d: int, e: float}
+ * aggregating a..e, whose slice starts at row[2]. */
+static const char reader_json[] =
+        "{\"type\":\"record\",\"name\":\"src\",\"fields\":["
+        "{\"name\":\"time\",\"type\":\"double\"},"
+        "{\"name\":\"a\",\"type\":\"double\"},"
+        "{\"name\":\"b\",\"type\":\"long\"},"
+        "{\"name\":\"c\",\"type\":[\"null\",\"double\"]},"
+        "{\"name\":\"d\",\"type\":\"int\"},"
+        "{\"name\":\"e\",\"type\":\"float\"}]}";
+
+static const ka_agent_field_t fields[] = {
+        {"a", "a", KA_NUM_DOUBLE, false}, {"b", "b", KA_NUM_LONG, false},
+        {"c", "c", KA_NUM_DOUBLE, true},  {"d", "dd", KA_NUM_INT, false},
+        {"e", "e", KA_NUM_FLOAT, false},
+};
+
+#define FIRST 2
+#define NF    5
+#define ROWN  (FIRST + NF + 1)
+#define GUARD -12345.5
+
+static ka_agent_source_t source(const char *time_field)
+{
+        ka_agent_source_t src = {
+                .topic = "t",
+                .schema_id = 1,
+                .schema_version = 1,
+                .schema = reader_json,
+                .first_field = FIRST,
+                .nfields = NF,
+                .fields = fields,
+                .time_field = time_field,
+        };
+
+        return src;
+}
+
+static uint64_t rng_state = 0x2545f4914f6cdd1dULL;
+
+static uint64_t rnd(void)
+{
+        rng_state ^= rng_state >> 12;
+        rng_state ^= rng_state << 25;
+        rng_state ^= rng_state >> 27;
+        return rng_state * 2685821657736338717ULL;
+}
+
+/* ---- avro-c side ------------------------------------------------------ */
+
+typedef struct writer_s {
+        avro_schema_t schema;
+        avro_value_iface_t *iface;
+        avro_value_t rec;
+} writer_t;
+
+static void writer_init(writer_t *w, const char *json)
+{
+        if (avro_schema_from_json_length(json, strlen(json), &w->schema))
+                fail_msg("schema: %s", avro_strerror());
+        w->iface = avro_generic_class_from_schema(w->schema);
+        assert_non_null(w->iface);
+        assert_int_equal(avro_generic_value_new(w->iface, &w->rec), 0);
+}
+
+static void writer_release(writer_t *w)
+{
+        avro_value_decref(&w->rec);
+        avro_value_iface_decref(w->iface);
+        avro_schema_decref(w->schema);
+}
+
+/* Random content for any value (the fields the agent must skip). */
+static void fill_random(avro_value_t *v, int depth)
+{
+        avro_schema_t schema = avro_value_get_schema(v);
+        avro_value_t child;
+        size_t i, n;
+        char text[24];
+
+        switch (avro_value_get_type(v)) {
+        case AVRO_STRING:
+                snprintf(text, sizeof(text), "s%u", (unsigned)rnd());
+                avro_value_set_string(v, text);
+                break;
+        case AVRO_BYTES:
+                avro_value_set_bytes(v, text, rnd() % sizeof(text));
+                break;
+        case AVRO_INT32:
+                avro_value_set_int(v, (int32_t)rnd());
+                break;
+        case AVRO_INT64:
+                avro_value_set_long(v, (int64_t)rnd());
+                break;
+        case AVRO_FLOAT:
+                avro_value_set_float(v, (float)(rnd() % 1000));
+                break;
+        case AVRO_DOUBLE:
+                avro_value_set_double(v, (double)(rnd() % 1000) / 7);
+                break;
+        case AVRO_BOOLEAN:
+                avro_value_set_boolean(v, rnd() & 1);
+                break;
+        case AVRO_NULL:
+                avro_value_set_null(v);
+                break;
+        case AVRO_RECORD:
+                avro_value_get_size(v, &n);
+                for (i = 0; i < n; i++) {
+                        avro_value_get_by_index(v, i, &child, NULL);
+                        fill_random(&child, depth + 1);
+                }
+                break;
+        case AVRO_ENUM:
+                avro_value_set_enum(
+                        v, (int)(rnd() %
+                                 (uint64_t)avro_schema_enum_number_of_symbols(
+                                         schema)));
+                break;
+        case AVRO_FIXED: {
+                char fixed[64] = {0};
+
+                avro_value_set_fixed(v, fixed,
+                                     (size_t)avro_schema_fixed_size(schema));
+                break;
+        }
+        case AVRO_ARRAY:
+                n = depth > 3 ? 0 : rnd() % 4;
+                for (i = 0; i < n; i++) {
+                        avro_value_append(v, &child, NULL);
+                        fill_random(&child, depth + 1);
+                }
+                break;
+        case AVRO_MAP:
+                n = depth > 3 ? 0 : rnd() % 4;
+                for (i = 0; i < n; i++) {
+                        snprintf(text, sizeof(text), "k%u", (unsigned)i);
+                        avro_value_add(v, text, &child, NULL, NULL);
+                        fill_random(&child, depth + 1);
+                }
+                break;
+        case AVRO_UNION:
+                avro_value_set_branch(
+                        v, (int)(rnd() % avro_schema_union_size(schema)),
+                        &child);
+                fill_random(&child, depth + 1);
+                break;
+        default:
+                fail_msg("unexpected type");
+        }
+}
+
+/*
+ * Sets the numeric field name to x, which the caller chose representable
+ * in the field's writer type; NAN selects the null branch of a union.
+ */
+static void set_num(writer_t *w, const char *name, double x)
+{
+        avro_value_t f, branch, *target = &f;
+        avro_schema_t schema;
+        size_t i, n;
+
+        if (avro_value_get_by_name(&w->rec, name, &f, NULL))
+                fail_msg("no field '%s'", name);
+        if (avro_value_get_type(&f) == AVRO_UNION) {
+                schema = avro_value_get_schema(&f);
+                n = avro_schema_union_size(schema);
+                for (i = 0; i < n; i++) {
+                        int is_null = is_avro_null(
+                                avro_schema_union_branch(schema, (int)i));
+
+                        if (is_null == (int)isnan(x))
+                                break;
+                }
+                assert_true(i < n);
+                avro_value_set_branch(&f, (int)i, &branch);
+                target = &branch;
+        }
+        switch (avro_value_get_type(target)) {
+        case AVRO_NULL:
+                avro_value_set_null(target);
+                break;
+        case AVRO_INT32:
+                avro_value_set_int(target, (int32_t)x);
+                break;
+        case AVRO_INT64:
+                avro_value_set_long(target, (int64_t)x);
+                break;
+        case AVRO_FLOAT:
+                avro_value_set_float(target, (float)x);
+                break;
+        case AVRO_DOUBLE:
+                avro_value_set_double(target, x);
+                break;
+        default:
+                fail_msg("field '%s' is not numeric", name);
+        }
+}
+
+static void set_long(writer_t *w, const char *name, int64_t l)
+{
+        avro_value_t f, branch;
+
+        if (avro_value_get_by_name(&w->rec, name, &f, NULL))
+                fail_msg("no field '%s'", name);
+        if (avro_value_get_type(&f) == AVRO_UNION) {
+                avro_value_set_branch(&f, 1, &branch);
+                avro_value_set_long(&branch, l);
+        } else {
+                avro_value_set_long(&f, l);
+        }
+}
+
+/* Fills every field with random content; set_num calls follow. */
+static void writer_randomize(writer_t *w)
+{
+        avro_value_reset(&w->rec);
+        fill_random(&w->rec, 0);
+}
+
+/*
+ * Encodes w's record, checks that every truncation and a trailing byte
+ * are errors, then decodes it into row (guard values around the slice
+ * must survive).
+ */
+static ka_err_t resolve(const ka_avro_resolver_t *res, writer_t *w, double *row,
+                        int64_t *ms)
+{
+        uint8_t buf[2048] = {0}, *copy;
+        avro_writer_t aw = avro_writer_memory((const char *)buf, sizeof(buf));
+        size_t len, k;
+        double scratch[ROWN];
+        ka_err_t err;
+
+        assert_int_equal(avro_value_write(aw, &w->rec), 0);
+        len = (size_t)avro_writer_tell(aw);
+        avro_writer_free(aw);
+
+        for (k = 0; k < len; k++) {
+                copy = malloc(k ? k : 1);
+                memcpy(copy, buf, k);
+                assert_int_not_equal(
+                        ka_avro_resolver_decode(res, copy, k, scratch, NULL),
+                        KA_OK);
+                free(copy);
+        }
+        copy = malloc(len + 1);
+        memcpy(copy, buf, len);
+        copy[len] = 0;
+        assert_int_equal(
+                ka_avro_resolver_decode(res, copy, len + 1, scratch, NULL),
+                KA_ERR_INVALID);
+        free(copy);
+
+        for (k = 0; k < ROWN; k++)
+                row[k] = GUARD;
+        copy = malloc(len ? len : 1);
+        memcpy(copy, buf, len);
+        err = ka_avro_resolver_decode(res, copy, len, row, ms);
+        free(copy);
+        assert_true(row[0] == GUARD && row[1] == GUARD &&
+                    row[ROWN - 1] == GUARD);
+        return err;
+}
+
+static ka_avro_resolver_t *resolver(const char *json, const char *time_field)
+{
+        ka_agent_source_t src = source(time_field);
+        char errstr[256] = "";
+        ka_avro_resolver_t *res =
+                ka_avro_resolver_new(json, &src, errstr, sizeof(errstr));
+
+        if (!res)
+                fail_msg("resolver: %s", errstr);
+        return res;
+}
+
+/* The row value of field i of the source. */
+#define V(row, i) ((row)[FIRST + (i)])
+
+static void assert_nan(double d)
+{
+        assert_true(isnan(d));
+}
+
+/* ---- tests ------------------------------------------------------------ */
+
+static void same_schema(void **state)
+{
+        writer_t w;
+        ka_avro_resolver_t *res = resolver(reader_json, NULL);
+        double row[ROWN];
+        int n;
+
+        writer_init(&w, reader_json);
+        for (n = 0; n < 50; n++) {
+                double a = (double)(rnd() % 100000) / 8 - 3000;
+                int64_t b = (int64_t)(rnd() >> 12) - (INT64_C(1) << 51);
+                int32_t d = (int32_t)rnd();
+                float e = (float)(rnd() % 1000) / 4;
+                int64_t ms = 42;
+
+                writer_randomize(&w);
+                set_num(&w, "a", a);
+                set_num(&w, "b", (double)b);
+                set_num(&w, "c", n % 2 ? 0.125 * n : NAN);
+                set_num(&w, "d", d);
+                set_num(&w, "e", e);
+                assert_int_equal(resolve(res, &w, row, &ms), KA_OK);
+                assert_true(V(row, 0) == a);
+                assert_true(V(row, 1) == (double)b);
+                if (n % 2)
+                        assert_true(V(row, 2) == 0.125 * n);
+                else
+                        assert_nan(V(row, 2));
+                assert_true(V(row, 3) == d);
+                assert_true(V(row, 4) == e);
+                /* No time_field: the event time is not touched. */
+                assert_true(ms == 42);
+        }
+        writer_release(&w);
+        ka_avro_resolver_destroy(res);
+}
+
+/* New fields of every kind between and around the agent's, in another
+ * order; one new field has a default (irrelevant to the reader). */
+static const char added_json[] =
+        "{\"type\":\"record\",\"name\":\"src2\",\"namespace\":\"x\",\"fields\":"
+        "["
+        "{\"name\":\"s\",\"type\":\"string\"},"
+        "{\"name\":\"e\",\"type\":\"float\"},"
+        "{\"name\":\"arr\",\"type\":{\"type\":\"array\",\"items\":\"double\"}},"
+        "{\"name\":\"z1\",\"type\":\"double\"},"
+        "{\"name\":\"z2\",\"type\":\"float\"},"
+        "{\"name\":\"nothing\",\"type\":\"null\"},"
+        "{\"name\":\"z3\",\"type\":\"double\",\"default\":1.5},"
+        "{\"name\":\"d\",\"type\":\"int\"},"
+        "{\"name\":\"m\",\"type\":{\"type\":\"map\",\"values\":\"string\"}},"
+        "{\"name\":\"rec\",\"type\":{\"type\":\"record\",\"name\":\"Sub\","
+        " \"fields\":[{\"name\":\"u\",\"type\":[\"null\",\"string\",\"long\"]},"
+        "  {\"name\":\"v\",\"type\":{\"type\":\"array\",\"items\":"
+        "   {\"type\":\"map\",\"values\":\"int\"}}}]}},"
+        "{\"name\":\"recs\",\"type\":{\"type\":\"array\",\"items\":\"Sub\"}},"
+        "{\"name\":\"c\",\"type\":[\"null\",\"double\"]},"
+        "{\"name\":\"en\",\"type\":{\"type\":\"enum\",\"name\":\"E\","
+        " \"symbols\":[\"A\",\"B\",\"C\"]}},"
+        "{\"name\":\"fx\",\"type\":{\"type\":\"fixed\",\"name\":\"F\","
+        " \"size\":7}},"
+        "{\"name\":\"flag\",\"type\":\"boolean\"},"
+        "{\"name\":\"blob\",\"type\":\"bytes\"},"
+        "{\"name\":\"i\",\"type\":\"int\"},"
+        "{\"name\":\"l\",\"type\":\"long\"},"
+        "{\"name\":\"b\",\"type\":\"long\"},"
+        "{\"name\":\"a\",\"type\":\"double\"},"
+        "{\"name\":\"tail\",\"type\":[\"string\",\"null\"]}]}";
+
+static void added_fields_are_skipped(void **state)
+{
+        writer_t w;
+        ka_avro_resolver_t *res = resolver(added_json, NULL);
+        double row[ROWN];
+        int n;
+
+        writer_init(&w, added_json);
+        for (n = 0; n < 200; n++) {
+                double a = (double)(rnd() % 100000) / 16;
+                int64_t b = (int64_t)(rnd() % 1000000) - 500000;
+                int32_t d = (int32_t)rnd();
+                float e = (float)(rnd() % 1000) / 8;
+                double c = (double)(rnd() % 1000);
+
+                writer_randomize(&w);
+                set_num(&w, "a", a);
+                set_num(&w, "b", (double)b);
+                set_num(&w, "c", n % 3 ? c : NAN);
+                set_num(&w, "d", d);
+                set_num(&w, "e", e);
+                assert_int_equal(resolve(res, &w, row, NULL), KA_OK);
+                assert_true(V(row, 0) == a);
+                assert_true(V(row, 1) == (double)b);
+                if (n % 3)
+                        assert_true(V(row, 2) == c);
+                else
+                        assert_nan(V(row, 2));
+                assert_true(V(row, 3) == d);
+                assert_true(V(row, 4) == e);
+        }
+        writer_release(&w);
+        ka_avro_resolver_destroy(res);
+}
+
+static void removed_fields_are_nan(void **state)
+{
+        static const char json[] =
+                "{\"type\":\"record\",\"name\":\"src\",\"fields\":["
+                "{\"name\":\"time\",\"type\":\"double\"},"
+                "{\"name\":\"b\",\"type\":\"long\"},"
+                "{\"name\":\"d\",\"type\":\"int\"}]}";
+        writer_t w;
+        ka_avro_resolver_t *res = resolver(json, NULL);
+        double row[ROWN];
+
+        writer_init(&w, json);
+        writer_randomize(&w);
+        set_num(&w, "b", -7);
+        set_num(&w, "d", 9);
+        assert_int_equal(resolve(res, &w, row, NULL), KA_OK);
+        assert_nan(V(row, 0));
+        assert_true(V(row, 1) == -7);
+        assert_nan(V(row, 2));
+        assert_true(V(row, 3) == 9);
+        assert_nan(V(row, 4));
+        writer_release(&w);
+        ka_avro_resolver_destroy(res);
+}
+
+/* Every Avro promotion into the agent's types: int/long/float into a
+ * double, int into a long, int/long into a float. */
+static void promotions(void **state)
+{
+        static const char *const a_types[] = {"\"int\"", "\"long\"",
+                                              "\"float\"", "\"double\""};
+        static const char *const e_types[] = {"\"int\"", "\"long\"",
+                                              "\"float\""};
+        size_t ia, ie;
+
+        for (ia = 0; ia < KA_ARRAY_SIZE(a_types); ia++) {
+                for (ie = 0; ie < KA_ARRAY_SIZE(e_types); ie++) {
+                        char json[512];
+                        writer_t w;
+                        ka_avro_resolver_t *res;
+                        double row[ROWN];
+                        int64_t big = (INT64_C(1) << 40) + 3;
+
+                        snprintf(json, sizeof(json),
+                                 "{\"type\":\"record\",\"name\":\"p\","
+                                 "\"fields\":["
+                                 "{\"name\":\"a\",\"type\":%s},"
+                                 "{\"name\":\"b\",\"type\":\"int\"},"
+                                 "{\"name\":\"e\",\"type\":%s}]}",
+                                 a_types[ia], e_types[ie]);
+                        res = resolver(json, NULL);
+                        writer_init(&w, json);
+                        set_num(&w, "a", -1234);
+                        set_num(&w, "b", -2147483648.0);
+                        /* 2^40 + 3 needs a long; as an int field, 77. */
+                        set_num(&w, "e", ie == 1 ? (double)big : 77);
+                        assert_int_equal(resolve(res, &w, row, NULL), KA_OK);
+                        assert_true(V(row, 0) == -1234);
+                        assert_true(V(row, 1) == -2147483648.0);
+                        /* Straight to double: not rounded through float. */
+                        assert_true(V(row, 4) == (ie == 1 ? (double)big : 77));
+                        writer_release(&w);
+                        ka_avro_resolver_destroy(res);
+                }
+        }
+}
+
+/* A field widened after generation (the agent's int d now a long, its float
+ * e now a double) still resolves: the row holds the writer's exact value. */
+static void widened_fields(void **state)
+{
+        static const char json[] =
+                "{\"type\":\"record\",\"name\":\"w\",\"fields\":["
+                "{\"name\":\"d\",\"type\":\"long\"},"
+                "{\"name\":\"e\",\"type\":\"double\"}]}";
+        writer_t w;
+        ka_avro_resolver_t *res = resolver(json, NULL);
+        double row[ROWN];
+        int64_t big = (INT64_C(1) << 40) + 3;
+
+        writer_init(&w, json);
+        set_num(&w, "d", (double)big);
+        set_num(&w, "e", 0.1);
+        assert_int_equal(resolve(res, &w, row, NULL), KA_OK);
+        assert_true(V(row, 3) == (double)big);
+        assert_true(V(row, 4) == 0.1);
+        writer_release(&w);
+        ka_avro_resolver_destroy(res);
+}
+
+static void nullable_fields(void **state)
+{
+        static const char json[] =
+                "{\"type\":\"record\",\"name\":\"n\",\"fields\":["
+                "{\"name\":\"a\",\"type\":[\"double\",\"null\"]},"
+                "{\"name\":\"b\",\"type\":[\"null\",\"int\",\"long\"]},"
+                "{\"name\":\"c\",\"type\":[\"null\",\"float\"]},"
+                "{\"name\":\"d\",\"type\":\"null\"}]}";
+        writer_t w;
+        ka_avro_resolver_t *res = resolver(json, NULL);
+        double row[ROWN];
+
+        writer_init(&w, json);
+        set_num(&w, "a", NAN);
+        set_num(&w, "b", NAN);
+        set_num(&w, "c", NAN);
+        set_num(&w, "d", NAN);
+        assert_int_equal(resolve(res, &w, row, NULL), KA_OK);
+        assert_nan(V(row, 0));
+        assert_nan(V(row, 1));
+        assert_nan(V(row, 2));
+        assert_nan(V(row, 3));
+        assert_nan(V(row, 4));
+
+        set_num(&w, "a", 2.5);
+        set_num(&w, "c", 0.5);
+        {
+                avro_value_t f, br;
+
+                avro_value_get_by_name(&w.rec, "b", &f, NULL);
+                avro_value_set_branch(&f, 2, &br);
+                avro_value_set_long(&br, INT64_C(1) << 50);
+        }
+        assert_int_equal(resolve(res, &w, row, NULL), KA_OK);
+        assert_true(V(row, 0) == 2.5);
+        assert_true(V(row, 1) == (double)(INT64_C(1) << 50));
+        assert_true(V(row, 2) == 0.5);
+        assert_nan(V(row, 3));
+        writer_release(&w);
+        ka_avro_resolver_destroy(res);
+}
+
+static void unresolvable_schemas(void **state)
+{
+        static const struct {
+                const char *json, *time, *needle;
+        } cases[] = {
+                {"{\"type\":\"record\",\"name\":\"r\",\"fields\":["
+                 "{\"name\":\"a\",\"type\":\"string\"}]}",
+                 NULL, "'a'"},
+                {"{\"type\":\"record\",\"name\":\"r\",\"fields\":["
+                 "{\"name\":\"c\",\"type\":[\"null\",\"string\"]}]}",
+                 NULL, "'c'"},
+                {"{\"type\":\"record\",\"name\":\"r\",\"fields\":["
+                 "{\"name\":\"a\",\"type\":{\"type\":\"array\","
+                 "\"items\":\"double\"}}]}",
+                 NULL, "'a'"},
+                {"\"double\"", NULL, "record"},
+                {"{\"type\":\"record\",\"name\":\"r\",\"fields\":[", NULL,
+                 "schema"},
+                /* Time fields. */
+                {"{\"type\":\"record\",\"name\":\"r\",\"fields\":["
+                 "{\"name\":\"a\",\"type\":\"double\"}]}",
+                 "ts", "'ts'"},
+                {"{\"type\":\"record\",\"name\":\"r\",\"fields\":["
+                 "{\"name\":\"ts\",\"type\":\"long\"}]}",
+                 "ts", "'ts'"},
+                {"{\"type\":\"record\",\"name\":\"r\",\"fields\":["
+                 "{\"name\":\"ts\",\"type\":\"string\"}]}",
+                 "ts", "'ts'"},
+                {"{\"type\":\"record\",\"name\":\"r\",\"fields\":["
+                 "{\"name\":\"ts\",\"type\":\"null\"}]}",
+                 "ts", "'ts'"},
+        };
+        size_t i;
+
+        for (i = 0; i < KA_ARRAY_SIZE(cases); i++) {
+                ka_agent_source_t src = source(cases[i].time);
+                char errstr[256] = "";
+                ka_avro_resolver_t *res = ka_avro_resolver_new(
+                        cases[i].json, &src, errstr, sizeof(errstr));
+
+                if (res)
+                        fail_msg("case %zu resolved", i);
+                if (!strstr(errstr, cases[i].needle))
+                        fail_msg("case %zu: '%s' lacks %s", i, errstr,
+                                 cases[i].needle);
+        }
+}
+
+static void time_fields(void **state)
+{
+        static const char seconds_json[] =
+                "{\"type\":\"record\",\"name\":\"r\",\"fields\":["
+                "{\"name\":\"a\",\"type\":\"double\"},"
+                "{\"name\":\"time\",\"type\":\"double\"}]}";
+        static const char millis_json[] =
+                "{\"type\":\"record\",\"name\":\"r\",\"fields\":["
+                "{\"name\":\"ts\",\"type\":{\"type\":\"long\","
+                "\"logicalType\":\"timestamp-millis\"}},"
+                "{\"name\":\"a\",\"type\":\"double\"}]}";
+        static const char micros_json[] =
+                "{\"type\":\"record\",\"name\":\"r\",\"fields\":["
+                "{\"name\":\"ts\",\"type\":[\"null\",{\"type\":\"long\","
+                "\"logicalType\":\"timestamp-micros\"}]},"
+                "{\"name\":\"a\",\"type\":\"double\"}]}";
+        /* The time field is also aggregated: b reads ts as a long. */
+        static const char both_json[] =
+                "{\"type\":\"record\",\"name\":\"r\",\"fields\":["
+                "{\"name\":\"b\",\"type\":{\"type\":\"long\","
+                "\"logicalType\":\"timestamp-millis\"}}]}";
+        writer_t w;
+        ka_avro_resolver_t *res;
+        double row[ROWN];
+        int64_t ms = 0;
+
+        res = resolver(seconds_json, "time");
+        writer_init(&w, seconds_json);
+        set_num(&w, "a", 1);
+        set_num(&w, "time", 1700000000.25);
+        assert_int_equal(resolve(res, &w, row, &ms), KA_OK);
+        assert_true(ms == INT64_C(1700000000250));
+        assert_true(V(row, 0) == 1);
+        set_num(&w, "time", INFINITY);
+        assert_int_equal(resolve(res, &w, row, &ms), KA_ERR_OVERFLOW);
+        writer_release(&w);
+        ka_avro_resolver_destroy(res);
+
+        res = resolver(millis_json, "ts");
+        writer_init(&w, millis_json);
+        set_num(&w, "a", 2);
+        set_long(&w, "ts", INT64_C(1700000000123));
+        assert_int_equal(resolve(res, &w, row, &ms), KA_OK);
+        assert_true(ms == INT64_C(1700000000123));
+        assert_true(V(row, 0) == 2);
+        writer_release(&w);
+        ka_avro_resolver_destroy(res);
+
+        res = resolver(micros_json, "ts");
+        writer_init(&w, micros_json);
+        set_num(&w, "a", 3);
+        set_long(&w, "ts", INT64_C(1700000000123999));
+        assert_int_equal(resolve(res, &w, row, &ms), KA_OK);
+        assert_true(ms == INT64_C(1700000000123));
+        set_long(&w, "ts", -1);
+        assert_int_equal(resolve(res, &w, row, &ms), KA_OK);
+        assert_true(ms == -1);
+        set_num(&w, "ts", NAN);
+        assert_int_equal(resolve(res, &w, row, &ms), KA_ERR_INVALID);
+        writer_release(&w);
+        ka_avro_resolver_destroy(res);
+
+        res = resolver(both_json, "b");
+        writer_init(&w, both_json);
+        set_long(&w, "b", 5000);
+        assert_int_equal(resolve(res, &w, row, &ms), KA_OK);
+        assert_true(ms == 5000);
+        assert_true(V(row, 1) == 5000);
+        writer_release(&w);
+        ka_avro_resolver_destroy(res);
+}
+
+/* Corrupt bytes: an error or some values, never a read outside. */
+static void corruptions_stay_in_bounds(void **state)
+{
+        writer_t w;
+        ka_avro_resolver_t *res = resolver(added_json, NULL);
+        double row[ROWN];
+        int n;
+
+        writer_init(&w, added_json);
+        for (n = 0; n < 30; n++) {
+                uint8_t buf[2048] = {0}, *copy;
+                avro_writer_t aw =
+                        avro_writer_memory((const char *)buf, sizeof(buf));
+                size_t len, k;
+
+                writer_randomize(&w);
+                assert_int_equal(avro_value_write(aw, &w.rec), 0);
+                len = (size_t)avro_writer_tell(aw);
+                avro_writer_free(aw);
+                copy = malloc(len);
+                memcpy(copy, buf, len);
+                for (k = 0; k < len; k++) {
+                        uint8_t was = copy[k];
+
+                        copy[k] = (uint8_t)rnd();
+                        (void)ka_avro_resolver_decode(res, copy, len, row,
+                                                      NULL);
+                        copy[k] = was ^ 0x80;
+                        (void)ka_avro_resolver_decode(res, copy, len, row,
+                                                      NULL);
+                        copy[k] = was;
+                }
+                free(copy);
+        }
+        writer_release(&w);
+        ka_avro_resolver_destroy(res);
+}
+
+static void destroy_null(void **state)
+{
+        ka_avro_resolver_destroy(NULL);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(same_schema),
+                cmocka_unit_test(added_fields_are_skipped),
+                cmocka_unit_test(removed_fields_are_nan),
+                cmocka_unit_test(promotions),
+                cmocka_unit_test(widened_fields),
+                cmocka_unit_test(nullable_fields),
+                cmocka_unit_test(unresolvable_schemas),
+                cmocka_unit_test(time_fields),
+                cmocka_unit_test(corruptions_stay_in_bounds),
+                cmocka_unit_test(destroy_null),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

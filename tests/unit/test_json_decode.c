@@ -1,0 +1,197 @@
+/*
+ * JSON source messages: numbers land by field name, null and missing give
+ * NaN, anything else for an aggregated field is an error, and nothing past
+ * the given length is read.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <math.h>
+
+#include "json_decode.h"
+
+static const ka_agent_field_t fields[] = {
+        {"value0", "value0", KA_NUM_DOUBLE, false},
+        {"count_", "n", KA_NUM_LONG, false},
+        {"maybe", "maybe", KA_NUM_FLOAT, true},
+};
+
+#define FIRST 1
+#define ROWN  (FIRST + 3 + 1)
+#define GUARD 777.25
+
+static ka_agent_source_t source(const char *time_field)
+{
+        ka_agent_source_t src = {
+                .topic = "example-000",
+                .first_field = FIRST,
+                .nfields = 3,
+                .fields = fields,
+                .time_field = time_field,
+        };
+
+        return src;
+}
+
+/* Decodes text from an exactly sized heap copy (no NUL after it). */
+static ka_err_t decode(const char *time_field, const char *text, double *row,
+                       int64_t *ms)
+{
+        ka_agent_source_t src = source(time_field);
+        size_t len = strlen(text), i;
+        uint8_t *copy = malloc(len ? len : 1);
+        ka_err_t err;
+
+        for (i = 0; i < ROWN; i++)
+                row[i] = GUARD;
+        memcpy(copy, text, len);
+        err = ka_json_decode_row(&src, copy, len, row, ms);
+        free(copy);
+        assert_true(row[0] == GUARD && row[ROWN - 1] == GUARD);
+        return err;
+}
+
+static void numbers_by_name(void **state)
+{
+        double row[ROWN];
+        int64_t ms = 5;
+
+        assert_int_equal(decode(NULL,
+                                "{\"time\": 1.5, \"maybe\": -2, \"value0\": "
+                                "0.1, \"other\": \"x\", \"count_\": 12}",
+                                row, &ms),
+                         KA_OK);
+        assert_true(row[FIRST + 0] == 0.1);
+        assert_true(row[FIRST + 1] == 12);
+        assert_true(row[FIRST + 2] == -2);
+        /* No time_field: the Kafka timestamp stays. */
+        assert_true(ms == 5);
+
+        /* Integers beyond int64 and exponents still become doubles. */
+        assert_int_equal(decode(NULL,
+                                "{\"value0\": 123456789012345678901234567890,"
+                                " \"count_\": -9007199254740993, "
+                                "\"maybe\": 1e-300}",
+                                row, NULL),
+                         KA_OK);
+        assert_true(row[FIRST + 0] == 123456789012345678901234567890.0);
+        assert_true(row[FIRST + 1] == -9007199254740992.0);
+        assert_true(row[FIRST + 2] == 1e-300);
+}
+
+static void null_and_missing_are_nan(void **state)
+{
+        double row[ROWN];
+
+        assert_int_equal(
+                decode(NULL, "{\"maybe\": null, \"value0\": 3}", row, NULL),
+                KA_OK);
+        assert_true(row[FIRST + 0] == 3);
+        assert_true(isnan(row[FIRST + 1]));
+        assert_true(isnan(row[FIRST + 2]));
+        assert_int_equal(decode(NULL, " { } ", row, NULL), KA_OK);
+        assert_true(isnan(row[FIRST + 0]));
+}
+
+static void non_numbers_are_errors(void **state)
+{
+        static const char *const bad[] = {
+                "{\"value0\": \"1.5\"}",
+                "{\"value0\": true}",
+                "{\"count_\": [1]}",
+                "{\"maybe\": {\"v\": 1}}",
+                "[1, 2]",
+                "12",
+                "{\"value0\": 1} trailing",
+                "{\"value0\": NaN}",
+                "{'value0': 1}",
+        };
+        double row[ROWN];
+        size_t i;
+
+        for (i = 0; i < KA_ARRAY_SIZE(bad); i++)
+                if (decode(NULL, bad[i], row, NULL) != KA_ERR_INVALID)
+                        fail_msg("accepted %s", bad[i]);
+        assert_int_equal(decode(NULL, "{\"value0\": 1e999}", row, NULL),
+                         KA_ERR_OVERFLOW);
+}
+
+static void truncations(void **state)
+{
+        static const char text[] =
+                "{\"value0\": 1.25, \"count_\": 3, \"s\": \"abc\", "
+                "\"maybe\": null}";
+        size_t k, n = strlen(text);
+        double row[ROWN];
+
+        assert_int_equal(decode(NULL, text, row, NULL), KA_OK);
+        for (k = 0; k < n; k++) {
+                char prefix[sizeof(text)];
+
+                memcpy(prefix, text, k);
+                prefix[k] = '\0';
+                assert_int_equal(decode(NULL, prefix, row, NULL),
+                                 KA_ERR_TRUNCATED);
+        }
+}
+
+/* A JSON text followed by more bytes in memory: only len bytes count. */
+static void reads_only_len(void **state)
+{
+        static const char text[] = "{\"value0\": 12}{\"value0\": 99}";
+        ka_agent_source_t src = source(NULL);
+        double row[ROWN];
+
+        assert_int_equal(
+                ka_json_decode_row(&src, (const uint8_t *)text, 14, row, NULL),
+                KA_OK);
+        assert_true(row[FIRST] == 12);
+        /* "{\"value0\": 1" of "{\"value0\": 12}": a shorter number. */
+        assert_int_equal(
+                ka_json_decode_row(&src, (const uint8_t *)text, 12, row, NULL),
+                KA_ERR_TRUNCATED);
+}
+
+static void time_field(void **state)
+{
+        double row[ROWN];
+        int64_t ms = 0;
+
+        assert_int_equal(decode("time",
+                                "{\"time\": 1700000000.5, \"value0\": 1}", row,
+                                &ms),
+                         KA_OK);
+        assert_true(ms == INT64_C(1700000000500));
+        assert_int_equal(decode("time", "{\"time\": 1700000001, \"value0\": 1}",
+                                row, &ms),
+                         KA_OK);
+        assert_true(ms == INT64_C(1700000001000));
+        assert_int_equal(decode("time", "{\"value0\": 1}", row, &ms),
+                         KA_ERR_INVALID);
+        assert_int_equal(decode("time", "{\"time\": null}", row, &ms),
+                         KA_ERR_INVALID);
+        assert_int_equal(decode("time", "{\"time\": \"2024-01-01\"}", row, &ms),
+                         KA_ERR_INVALID);
+        assert_int_equal(decode("time", "{\"time\": 1e300}", row, &ms),
+                         KA_ERR_OVERFLOW);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(numbers_by_name),
+                cmocka_unit_test(null_and_missing_are_nan),
+                cmocka_unit_test(non_numbers_are_errors),
+                cmocka_unit_test(truncations),
+                cmocka_unit_test(reads_only_len),
+                cmocka_unit_test(time_field),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

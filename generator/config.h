@@ -1,0 +1,152 @@
+/*
+ * The configuration loader (SPEC §4): reads aggregator-config.yaml into
+ * plain structs, checks everything that can be checked without the source
+ * schemas, and reports problems as compiler-style
+ * `FILE:LINE:COL: error: MESSAGE` diagnostics.
+ *
+ * The format, as this loader reads it:
+ *
+ *   aggregated_topics:                  # required; [] means no agents
+ *     - name: aggregated-example-000    # required, a Kafka topic name
+ *       window_aggregation:             # optional, every key optional
+ *         window_size_seconds: 1        # > 0, whole ms         (1)
+ *         window_expiration_seconds: 0  # >= 0, whole ms        (0)
+ *         min_sample_size: 2            # integer >= 1          (2)
+ *         operations: [min, max]        # (min, q1, mean, median, stdev,
+ *                                       #  q3, max); sum also allowed
+ *         idle_timeout_seconds: 5       # > 0, whole ms (window size +
+ *                                       #  expiration + 1 s)
+ *         time_field: null              # payload field, or null
+ *         group_by_key: false           # true or false         (false)
+ *       filter:                         # required
+ *         source_topics:                # required, not empty
+ *           - name: example-000         # required, a Kafka topic name
+ *             fields: [value0, value1]  # optional
+ *             map: {value0: foo}        # optional renames
+ *
+ * Typing follows the YAML 1.2 core schema: a plain scalar is null (`~`,
+ * `null`, empty), a boolean (`true`, `false` and their capitalised forms),
+ * an integer, a float, or else a string; a quoted or block scalar is always
+ * a string. Names must be strings (quote a topic called `123`); durations
+ * are plain integers or floats; `group_by_key: yes` is an error. An
+ * explicit null on an optional key means "unset", i.e. the default. Tags
+ * other than the default ones are rejected, and `!!str` on a plain scalar
+ * is not seen (libyaml's document API drops it): quote instead. Anchors and
+ * aliases work.
+ *
+ * Names: aggregated and source topics must be valid Kafka topic names (1 to
+ * 249 of [A-Za-z0-9._-], not "." or ".."); fields, `map` keys and values and
+ * `time_field` must be Avro names ([A-Za-z_][A-Za-z0-9_]*).
+ *
+ * What is an error here: an unknown or duplicate key, a wrong type, an
+ * unknown or duplicate operation, an empty `operations`, a duplicate
+ * aggregated topic, a source topic listed twice in one aggregated topic or
+ * that is the aggregated topic itself, an empty `source_topics`, a field
+ * listed twice, a `map` key not in a non-empty `fields`, two explicitly
+ * listed fields of one aggregated topic with the same output name, a
+ * duration that is not a whole number of milliseconds or is out of range,
+ * bad YAML, a missing file, more than one YAML document. What needs the
+ * source schemas (a listed field missing or not numeric, a `map` key
+ * missing from the schema, output names clashing with the default fields)
+ * is checked by the generator, which blames the config through
+ * ka_config_errorf() and the positions kept here.
+ */
+#ifndef KA_CONFIG_H
+#define KA_CONFIG_H
+
+#include "agent.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Longest duration a config may give: 366 days, in seconds. */
+#define KA_CONFIG_MAX_SECONDS 31622400
+
+/* Where a node starts in the config file, 1-based (0 when unknown). */
+typedef struct ka_config_pos_s {
+        int line, col;
+} ka_config_pos_t;
+
+/*
+ * One source topic of an aggregated topic.
+ *
+ * fields_given is true when a non-empty `fields` list was given; then
+ * fields[0 .. nfields) hold it, in config order, without duplicates. An
+ * omitted, null or empty (`fields: []`) list all mean "every numeric field
+ * of the schema except time, window_size and count" (SPEC §5): nfields is
+ * then 0. map_from[i] is renamed to map_to[i] in the output; when
+ * fields_given, every map_from is one of fields. Positions: pos is the
+ * source's `name` value, field_pos[i] the i-th field, map_pos[i] the i-th
+ * map key.
+ */
+typedef struct ka_config_source_s {
+        char *name;
+        ka_config_pos_t pos;
+        size_t nfields;
+        char **fields;
+        ka_config_pos_t *field_pos;
+        bool fields_given;
+        size_t nmap;
+        char **map_from;
+        char **map_to;
+        ka_config_pos_t *map_pos;
+} ka_config_source_t;
+
+/*
+ * One aggregated topic (one agent). Times are milliseconds.
+ * idle_timeout_ms is always set: when the config leaves it out, the loader
+ * stores the SPEC §6 default, window_ms + expiration_ms + 1000. ops holds
+ * nops >= 1 distinct operations in config order. time_field is NULL when
+ * unset; time_field_pos is where it was given. nsources >= 1, and source
+ * names are distinct. pos is the topic's `name` value.
+ */
+typedef struct ka_config_topic_s {
+        char *name;
+        ka_config_pos_t pos;
+        int64_t window_ms, expiration_ms, idle_timeout_ms;
+        int32_t min_sample_size;
+        size_t nops;
+        ka_op_t *ops;
+        char *time_field;
+        ka_config_pos_t time_field_pos;
+        bool group_by_key;
+        size_t nsources;
+        ka_config_source_t *sources;
+} ka_config_topic_t;
+
+/* A loaded config; topic names are distinct. path is the path as given. */
+typedef struct ka_config_s {
+        char *path;
+        size_t ntopics;
+        ka_config_topic_t *topics;
+} ka_config_t;
+
+/*
+ * Reads and checks the config file at path. Returns a new config (free it
+ * with ka_config_destroy()), or NULL with the first problem found in
+ * errstr: "PATH:LINE:COL: error: MESSAGE", or "PATH: error: MESSAGE" when
+ * there is no position (the file cannot be read).
+ */
+ka_config_t *ka_config_load(const char *path, char *errstr, size_t errstr_size);
+
+/* Frees cfg and everything it holds; NULL is a no-op. */
+void ka_config_destroy(ka_config_t *cfg);
+
+/*
+ * Formats a diagnostic against cfg's file into errstr, in the loader's own
+ * form: "PATH:LINE:COL: error: MESSAGE" ("PATH: error: MESSAGE" when
+ * pos.line is 0). For checks the generator makes with the schemas.
+ */
+__attribute__((format(printf, 5, 6))) void
+ka_config_errorf(const ka_config_t *cfg, ka_config_pos_t pos, char *errstr,
+                 size_t errstr_size, const char *fmt, ...);
+
+/*
+ * The output name of field in src: its `map` rename, or field itself. The
+ * result points into src or is field.
+ */
+const char *ka_config_source_out_name(const ka_config_source_t *src,
+                                      const char *field);
+
+#endif

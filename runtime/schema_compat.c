@@ -1,0 +1,436 @@
+/*
+ * Avro schema resolution as a yes/no question with a reason, and the
+ * Schema Registry's compatibility levels on top of it.
+ */
+#include "schema_compat.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef struct pair_s {
+        const ka_avro_node_t *reader, *writer;
+} pair_t;
+
+typedef struct ctx_s {
+        pair_t *active; /* pairs under check: recursion ends there */
+        size_t nactive, active_cap;
+        char path[512];
+        size_t pathlen;
+        int quiet; /* > 0 while trying union branches */
+        char *why;
+        size_t why_size;
+        bool reported;
+} ctx_t;
+
+__attribute__((format(printf, 2, 3))) static bool fail(ctx_t *ctx,
+                                                       const char *fmt, ...)
+{
+        va_list ap;
+        int n;
+
+        if (ctx->quiet || ctx->reported || !ctx->why || !ctx->why_size)
+                return false;
+        ctx->reported = true;
+        n = snprintf(ctx->why, ctx->why_size,
+                     "%s: ", ctx->pathlen ? ctx->path : "/");
+        if (n < 0 || (size_t)n >= ctx->why_size)
+                return false;
+        va_start(ap, fmt);
+        vsnprintf(ctx->why + n, ctx->why_size - (size_t)n, fmt, ap);
+        va_end(ap);
+        return false;
+}
+
+/* Appends a path segment; returns the length to restore. */
+__attribute__((format(printf, 2, 3))) static size_t push(ctx_t *ctx,
+                                                         const char *fmt, ...)
+{
+        size_t old = ctx->pathlen;
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vsnprintf(ctx->path + old, sizeof(ctx->path) - old, fmt, ap);
+        va_end(ap);
+        if (n > 0)
+                ctx->pathlen = old + (size_t)n < sizeof(ctx->path)
+                                       ? old + (size_t)n
+                                       : sizeof(ctx->path) - 1;
+        return old;
+}
+
+static void pop(ctx_t *ctx, size_t old)
+{
+        ctx->pathlen = old;
+        ctx->path[old] = '\0';
+}
+
+/* "int", "record 'ns.R'", ... for messages. */
+static const char *describe(const ka_avro_node_t *node, char *buf, size_t size)
+{
+        if (node->fullname)
+                snprintf(buf, size, "%s '%s'", ka_avro_type_name(node->type),
+                         node->fullname);
+        else
+                snprintf(buf, size, "%s", ka_avro_type_name(node->type));
+        return buf;
+}
+
+static bool promotes(ka_avro_type_t writer, ka_avro_type_t reader)
+{
+        switch (writer) {
+        case KA_AVRO_INT:
+                return reader == KA_AVRO_LONG || reader == KA_AVRO_FLOAT ||
+                       reader == KA_AVRO_DOUBLE;
+        case KA_AVRO_LONG:
+                return reader == KA_AVRO_FLOAT || reader == KA_AVRO_DOUBLE;
+        case KA_AVRO_FLOAT:
+                return reader == KA_AVRO_DOUBLE;
+        case KA_AVRO_STRING:
+                return reader == KA_AVRO_BYTES;
+        case KA_AVRO_BYTES:
+                return reader == KA_AVRO_STRING;
+        default:
+                return false;
+        }
+}
+
+/* Same unqualified name, or a reader alias naming the writer. */
+static bool names_match(const ka_avro_node_t *reader,
+                        const ka_avro_node_t *writer)
+{
+        if (!strcmp(reader->name, writer->name))
+                return true;
+        for (size_t i = 0; i < reader->naliases; i++)
+                if (!strcmp(reader->aliases[i], writer->fullname))
+                        return true;
+        return false;
+}
+
+static bool check(ctx_t *ctx, const ka_avro_node_t *reader,
+                  const ka_avro_node_t *writer);
+
+static const ka_avro_field_t *writer_field(const ka_avro_node_t *writer,
+                                           const ka_avro_field_t *rf)
+{
+        for (size_t i = 0; i < writer->nfields; i++)
+                if (!strcmp(writer->fields[i].name, rf->name))
+                        return &writer->fields[i];
+        for (size_t a = 0; a < rf->naliases; a++)
+                for (size_t i = 0; i < writer->nfields; i++)
+                        if (!strcmp(writer->fields[i].name, rf->aliases[a]))
+                                return &writer->fields[i];
+        return NULL;
+}
+
+static bool check_record(ctx_t *ctx, const ka_avro_node_t *reader,
+                         const ka_avro_node_t *writer)
+{
+        for (size_t i = 0; i < reader->nfields; i++) {
+                const ka_avro_field_t *rf = &reader->fields[i];
+                const ka_avro_field_t *wf = writer_field(writer, rf);
+                size_t old = push(ctx, "/fields/%s", rf->name);
+                bool ok;
+
+                if (wf)
+                        ok = check(ctx, rf->type, wf->type);
+                else
+                        ok = rf->def ||
+                             fail(ctx,
+                                  "reader field '%s' of record '%s' has no "
+                                  "default and the writer lacks it",
+                                  rf->name, reader->fullname);
+                pop(ctx, old);
+                if (!ok)
+                        return false;
+        }
+        return true;
+}
+
+static bool check_enum(ctx_t *ctx, const ka_avro_node_t *reader,
+                       const ka_avro_node_t *writer)
+{
+        if (reader->enum_default)
+                return true;
+        for (size_t i = 0; i < writer->nsymbols; i++) {
+                size_t k;
+
+                for (k = 0; k < reader->nsymbols; k++)
+                        if (!strcmp(reader->symbols[k], writer->symbols[i]))
+                                break;
+                if (k == reader->nsymbols)
+                        return fail(ctx,
+                                    "writer symbol '%s' of enum '%s' is "
+                                    "missing in the reader",
+                                    writer->symbols[i], reader->fullname);
+        }
+        return true;
+}
+
+static bool check_union_writer(ctx_t *ctx, const ka_avro_node_t *reader,
+                               const ka_avro_node_t *writer)
+{
+        for (size_t i = 0; i < writer->nbranches; i++) {
+                size_t old = push(ctx, "/%zu", i);
+                bool ok = check(ctx, reader, writer->branches[i]);
+
+                pop(ctx, old);
+                if (!ok)
+                        return false;
+        }
+        return true;
+}
+
+static bool check_union_reader(ctx_t *ctx, const ka_avro_node_t *reader,
+                               const ka_avro_node_t *writer)
+{
+        char desc[300];
+
+        ctx->quiet++;
+        for (size_t i = 0; i < reader->nbranches; i++) {
+                if (check(ctx, reader->branches[i], writer)) {
+                        ctx->quiet--;
+                        return true;
+                }
+        }
+        ctx->quiet--;
+        return fail(ctx, "no branch of the reader's union reads writer type %s",
+                    describe(writer, desc, sizeof(desc)));
+}
+
+static bool active(const ctx_t *ctx, const ka_avro_node_t *reader,
+                   const ka_avro_node_t *writer)
+{
+        for (size_t i = 0; i < ctx->nactive; i++)
+                if (ctx->active[i].reader == reader &&
+                    ctx->active[i].writer == writer)
+                        return true;
+        return false;
+}
+
+static bool check_named(ctx_t *ctx, const ka_avro_node_t *reader,
+                        const ka_avro_node_t *writer)
+{
+        bool ok;
+
+        if (!names_match(reader, writer))
+                return fail(ctx,
+                            "reader %s '%s' and writer %s '%s' differ "
+                            "in name",
+                            ka_avro_type_name(reader->type), reader->fullname,
+                            ka_avro_type_name(writer->type), writer->fullname);
+        if (reader->type == KA_AVRO_FIXED) {
+                if (reader->size != writer->size)
+                        return fail(ctx,
+                                    "fixed '%s' has size %zu in the reader "
+                                    "and %zu in the writer",
+                                    reader->fullname, reader->size,
+                                    writer->size);
+                return true;
+        }
+        if (reader->type == KA_AVRO_ENUM)
+                return check_enum(ctx, reader, writer);
+
+        /* A record pair already under check is assumed to resolve: the
+         * recursion is then decided by the other fields. */
+        if (active(ctx, reader, writer))
+                return true;
+        if (ctx->nactive == ctx->active_cap) {
+                size_t cap = ctx->active_cap ? ctx->active_cap * 2 : 16;
+                pair_t *pairs = realloc(ctx->active, cap * sizeof(*pairs));
+
+                if (!pairs)
+                        return fail(ctx, "out of memory");
+                ctx->active = pairs;
+                ctx->active_cap = cap;
+        }
+        ctx->active[ctx->nactive++] = (pair_t){reader, writer};
+        ok = check_record(ctx, reader, writer);
+        ctx->nactive--;
+        return ok;
+}
+
+static bool check(ctx_t *ctx, const ka_avro_node_t *reader,
+                  const ka_avro_node_t *writer)
+{
+        char rdesc[300], wdesc[300];
+        size_t old;
+        bool ok;
+
+        if (writer->type == KA_AVRO_UNION)
+                return check_union_writer(ctx, reader, writer);
+        if (reader->type == KA_AVRO_UNION)
+                return check_union_reader(ctx, reader, writer);
+        if (reader->type != writer->type) {
+                if (promotes(writer->type, reader->type))
+                        return true;
+                return fail(ctx, "reader type %s cannot read writer type %s",
+                            describe(reader, rdesc, sizeof(rdesc)),
+                            describe(writer, wdesc, sizeof(wdesc)));
+        }
+        switch (reader->type) {
+        case KA_AVRO_RECORD:
+        case KA_AVRO_ENUM:
+        case KA_AVRO_FIXED:
+                return check_named(ctx, reader, writer);
+        case KA_AVRO_ARRAY:
+        case KA_AVRO_MAP:
+                old = push(ctx, reader->type == KA_AVRO_ARRAY ? "/items"
+                                                              : "/values");
+                ok = check(ctx, reader->items, writer->items);
+                pop(ctx, old);
+                return ok;
+        default:
+                return true;
+        }
+}
+
+ka_err_t ka_schema_compat_nodes(const ka_avro_node_t *reader,
+                                const ka_avro_node_t *writer, char *why,
+                                size_t why_size)
+{
+        ctx_t ctx = {.why = why, .why_size = why_size};
+        bool ok = check(&ctx, reader, writer);
+
+        free(ctx.active);
+        if (ok)
+                return KA_OK;
+        if (!ctx.reported && why && why_size)
+                snprintf(why, why_size, "incompatible");
+        return KA_ERR_CONFLICT;
+}
+
+ka_err_t ka_schema_compat_check(const char *reader_json,
+                                const char *writer_json, char *why,
+                                size_t why_size)
+{
+        ka_avro_schema_t *reader = NULL, *writer = NULL;
+        char errstr[256];
+        ka_err_t err;
+
+        reader = ka_avro_schema_parse(reader_json, errstr, sizeof(errstr));
+        if (!reader) {
+                snprintf(why, why_size, "reader schema: %s", errstr);
+                return KA_ERR_INVALID;
+        }
+        writer = ka_avro_schema_parse(writer_json, errstr, sizeof(errstr));
+        if (!writer) {
+                snprintf(why, why_size, "writer schema: %s", errstr);
+                err = KA_ERR_INVALID;
+                goto out;
+        }
+        err = ka_schema_compat_nodes(ka_avro_schema_root(reader),
+                                     ka_avro_schema_root(writer), why,
+                                     why_size);
+out:
+        ka_avro_schema_destroy(reader);
+        ka_avro_schema_destroy(writer);
+        return err;
+}
+
+static const char *const level_names[] = {
+        [KA_COMPAT_NONE] = "NONE",
+        [KA_COMPAT_BACKWARD] = "BACKWARD",
+        [KA_COMPAT_BACKWARD_TRANSITIVE] = "BACKWARD_TRANSITIVE",
+        [KA_COMPAT_FORWARD] = "FORWARD",
+        [KA_COMPAT_FORWARD_TRANSITIVE] = "FORWARD_TRANSITIVE",
+        [KA_COMPAT_FULL] = "FULL",
+        [KA_COMPAT_FULL_TRANSITIVE] = "FULL_TRANSITIVE",
+};
+
+const char *ka_compat_level_name(ka_compat_level_t level)
+{
+        if ((size_t)level >= KA_ARRAY_SIZE(level_names))
+                return NULL;
+        return level_names[level];
+}
+
+bool ka_compat_level_parse(const char *name, ka_compat_level_t *level)
+{
+        for (size_t i = 0; i < KA_ARRAY_SIZE(level_names); i++) {
+                if (!strcasecmp(name, level_names[i])) {
+                        *level = (ka_compat_level_t)i;
+                        return true;
+                }
+        }
+        return false;
+}
+
+/* One direction against one earlier version, with the context in why. */
+static ka_err_t check_one(const ka_avro_node_t *reader,
+                          const ka_avro_node_t *writer, bool new_reads,
+                          int version, char *why, size_t why_size)
+{
+        char reason[768];
+
+        if (!ka_schema_compat_nodes(reader, writer, reason, sizeof(reason)))
+                return KA_OK;
+        if (new_reads)
+                snprintf(why, why_size,
+                         "the new schema cannot read data written with "
+                         "version %d: %s",
+                         version, reason);
+        else
+                snprintf(why, why_size,
+                         "version %d cannot read data written with the new "
+                         "schema: %s",
+                         version, reason);
+        return KA_ERR_CONFLICT;
+}
+
+ka_err_t ka_schema_compat_level(ka_compat_level_t level,
+                                const ka_avro_node_t *candidate,
+                                const ka_avro_node_t *const *existing,
+                                const int *versions, size_t n, char *why,
+                                size_t why_size)
+{
+        bool backward = false, forward = false, transitive = false;
+        ka_err_t err;
+
+        switch (level) {
+        case KA_COMPAT_NONE:
+                return KA_OK;
+        case KA_COMPAT_BACKWARD_TRANSITIVE:
+                transitive = true;
+                /* fall through */
+        case KA_COMPAT_BACKWARD:
+                backward = true;
+                break;
+        case KA_COMPAT_FORWARD_TRANSITIVE:
+                transitive = true;
+                /* fall through */
+        case KA_COMPAT_FORWARD:
+                forward = true;
+                break;
+        case KA_COMPAT_FULL_TRANSITIVE:
+                transitive = true;
+                /* fall through */
+        case KA_COMPAT_FULL:
+                backward = forward = true;
+                break;
+        }
+        /* Latest first: it is the likeliest to disagree and the most
+         * useful to name. */
+        for (size_t i = n; i-- > 0;) {
+                int version = versions ? versions[i] : (int)i + 1;
+
+                if (backward) {
+                        err = check_one(candidate, existing[i], true, version,
+                                        why, why_size);
+                        if (err)
+                                return err;
+                }
+                if (forward) {
+                        err = check_one(existing[i], candidate, false, version,
+                                        why, why_size);
+                        if (err)
+                                return err;
+                }
+                if (!transitive)
+                        break;
+        }
+        return KA_OK;
+}

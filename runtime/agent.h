@@ -84,7 +84,6 @@ typedef struct ka_agent_result_s {
 
 typedef struct ka_agent_s {
         const char *name; /* the aggregated topic */
-        const char *help;
         const char *config_file; /* the config it was generated from */
 
         /* Aggregated record schema JSON, registered as `<name>-value`. */
@@ -120,5 +119,8 @@ typedef struct ka_agent_s {
  */
 extern const ka_agent_t *const ka_agents[];
 extern const size_t ka_agents_count;
+
+/* `kafkaaggregator agents [--json]`: lists ka_agents, a row per source. */
+int ka_agents_main(int argc, char **argv);
 
 #endif

@@ -3,17 +3,32 @@
  * subcommand from the table below. main parses and delegates; every command
  * returns its exit status.
  */
+#include "agent.h"
 #include "cli.h"
+#include "consume.h"
 #include "devstack.h"
+#include "example.h"
+#include "generate.h"
 #include "ka.h"
 #include "log.h"
+#include "worker.h"
 
 #include <stdio.h>
 #include <string.h>
 
 static const ka_command_t commands[] = {
-    {"dev-stack", ka_devstack_main,
-     "run the embedded Kafka and Schema Registry (development)"},
+        {"generate-agents", ka_generate_main,
+         "render one C agent per aggregated topic into agents/"},
+        {"agents", ka_agents_main, "list the agents compiled into this binary"},
+        {"worker", ka_worker_main, "run every compiled agent"},
+        {"init-example", ka_init_example_main,
+         "create the example source topics and register their schemas"},
+        {"produce", ka_produce_main,
+         "produce example messages to the source topics"},
+        {"consume", ka_consume_main,
+         "print a topic's messages as JSON lines (Confluent Avro decoded)"},
+        {"dev-stack", ka_devstack_main,
+         "run the embedded Kafka and Schema Registry (development)"},
 };
 
 static void usage(FILE *out)
@@ -52,14 +67,14 @@ int main(int argc, char **argv)
                 if (!strcmp(arg, "-l") || !strcmp(arg, "--loglevel")) {
                         if (++i == argc)
                                 return ka_cli_usage_error(
-                                    "-l", "needs a level "
-                                          "(crit|error|warn|info|debug)");
+                                        "-l", "needs a level "
+                                              "(crit|error|warn|info|debug)");
                         if (!ka_log_level_parse(argv[i], &level))
                                 return ka_cli_usage_error(
-                                    "-l",
-                                    "unknown level '%s' (expected "
-                                    "crit|error|warn|info|debug)",
-                                    argv[i]);
+                                        "-l",
+                                        "unknown level '%s' (expected "
+                                        "crit|error|warn|info|debug)",
+                                        argv[i]);
                         ka_log_set_level(level);
                         continue;
                 }

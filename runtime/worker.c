@@ -1,0 +1,1131 @@
+/*
+ * The worker (SPEC §9-§11): one consumer group over every compiled agent's
+ * source topics, each message decoded into its agents' windows, closed
+ * windows produced as aggregated records, and offsets committed only once
+ * everything they cover was produced and acknowledged (at least once, no
+ * loss: SPEC §10).
+ *
+ * Commits work from snapshots. After each round of closing windows the
+ * worker notes, per assigned partition, the offset it could resume from
+ * (the lowest offset still held by an open window, else the next offset to
+ * read) and each agent's closed-through watermark, together with how many
+ * aggregated records had been produced by then. A snapshot is committed
+ * once every record produced before it was acknowledged; its watermarks
+ * travel in the commit metadata so that a restarted worker drops, as
+ * replayed, the messages of windows already emitted.
+ */
+#include "worker.h"
+#include "aggregate.h"
+#include "cli.h"
+#include "decode.h"
+#include "kafka.h"
+#include "log.h"
+#include "metrics.h"
+#include "registry.h"
+#include "web.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define CMD "worker"
+
+/* Windows are closed, partitions reported and deliveries served this
+ * often; commits are sent at most once per COMMIT_MS. */
+#define TICK_MS   50
+#define COMMIT_MS 1000
+/* Decode errors are logged once per topic and reason per minute. */
+#define ERROR_LOG_MS 60000
+/* SIGTERM: stop within 10 s (SPEC §10), of which deliveries may take 6. */
+#define FLUSH_MS 6000
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+        (void)sig;
+        stop_flag = 1;
+}
+
+static int64_t wall_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct topic_rt_s;
+
+/* One agent at run time. */
+typedef struct agent_rt_s {
+        const ka_agent_t *agent;
+        ka_aggregate_t *agg;
+        ka_decoder_t **decoders; /* per source */
+        int32_t out_id;
+        /* partition slots of its windows: topic and partition of each */
+        struct topic_rt_s **slot_topic;
+        int32_t *slot_partition;
+        size_t nslots, slot_cap;
+        ka_windows_stats_t last; /* for metric deltas */
+        ka_metric_t *late, *replayed, *open, *emitted, *latency_sum,
+                *latency_count, *produce_errors;
+} agent_rt_t;
+
+/* An agent reading a topic, as its source number `source`. */
+typedef struct binding_s {
+        agent_rt_t *art;
+        size_t source;
+} binding_t;
+
+/* One source topic at run time. */
+typedef struct topic_rt_s {
+        const char *name;
+        const rd_kafka_topic_t *rkt; /* learnt from the first message */
+        binding_t *bindings;
+        size_t nbindings;
+        /* per partition: next offset to read (-1 unknown) and, per binding,
+         * its agent's slot (SIZE_MAX when not assigned) */
+        int64_t *next;
+        size_t *slots;
+        int32_t npartitions; /* capacity of next[] and slots[] */
+        uint64_t nmsgs, nbytes;
+        ka_metric_t *messages, *bytes;
+        ka_metric_t *decode_errors[KA_DECODE__COUNT];
+        int64_t logged_ms[KA_DECODE__COUNT];
+} topic_rt_t;
+
+/* An aggregated record produced and not yet acknowledged. */
+typedef struct inflight_s {
+        struct inflight_s *prev, *next;
+        uint64_t seq;
+        agent_rt_t *art;
+        int64_t end_ms;
+        void *value, *key;
+        size_t len, keylen;
+} inflight_t;
+
+/* What may be committed once records before `seq` are acknowledged. */
+typedef struct snapshot_s {
+        struct snapshot_s *next;
+        uint64_t seq;
+        rd_kafka_topic_partition_list_t *offsets;
+} snapshot_t;
+
+typedef struct worker_s {
+        rd_kafka_t *consumer, *producer;
+        ka_registry_t *reg, *int_reg;
+        agent_rt_t *agents;
+        size_t nagents;
+        topic_rt_t *topics;
+        size_t ntopics;
+        bool assigned;
+        bool closing;
+        uint64_t produced; /* sequence number of the next record */
+        inflight_t *inflight_head, *inflight_tail;
+        snapshot_t *snap_head, *snap_tail;
+        int64_t last_tick, last_commit;
+        double *scratch_row;
+        _Atomic int64_t last_poll;
+        _Atomic bool brokers_down;
+} worker_t;
+
+/* ---- topics and slots ---------------------------------------------- */
+
+static topic_rt_t *topic_by_name(worker_t *w, const char *name)
+{
+        for (size_t i = 0; i < w->ntopics; i++)
+                if (!strcmp(w->topics[i].name, name))
+                        return &w->topics[i];
+        return NULL;
+}
+
+static topic_rt_t *topic_of(worker_t *w, const rd_kafka_message_t *rkm)
+{
+        topic_rt_t *t;
+
+        for (size_t i = 0; i < w->ntopics; i++)
+                if (w->topics[i].rkt == rkm->rkt)
+                        return &w->topics[i];
+        t = topic_by_name(w, rd_kafka_topic_name(rkm->rkt));
+        if (t)
+                t->rkt = rkm->rkt;
+        return t;
+}
+
+/* Makes room for partition p in t's per-partition arrays. */
+static bool topic_grow(topic_rt_t *t, int32_t p)
+{
+        int32_t n = t->npartitions;
+        int64_t *next;
+        size_t *slots;
+
+        if (p < n)
+                return true;
+        while (n <= p)
+                n = n ? n * 2 : 8;
+        next = realloc(t->next, (size_t)n * sizeof(*next));
+        if (!next)
+                return false;
+        t->next = next;
+        slots = realloc(t->slots, (size_t)n * t->nbindings * sizeof(*slots));
+        if (!slots)
+                return false;
+        t->slots = slots;
+        for (int32_t i = t->npartitions; i < n; i++) {
+                t->next[i] = -1;
+                for (size_t b = 0; b < t->nbindings; b++)
+                        t->slots[(size_t)i * t->nbindings + b] = SIZE_MAX;
+        }
+        t->npartitions = n;
+        return true;
+}
+
+static bool agent_add_slot(agent_rt_t *art, topic_rt_t *t, int32_t p,
+                           size_t *slot)
+{
+        if (art->nslots == art->slot_cap) {
+                size_t cap = art->slot_cap ? art->slot_cap * 2 : 8;
+                topic_rt_t **st = realloc(art->slot_topic, cap * sizeof(*st));
+                int32_t *sp;
+
+                if (!st)
+                        return false;
+                art->slot_topic = st;
+                sp = realloc(art->slot_partition, cap * sizeof(*sp));
+                if (!sp)
+                        return false;
+                art->slot_partition = sp;
+                art->slot_cap = cap;
+        }
+        art->slot_topic[art->nslots] = t;
+        art->slot_partition[art->nslots] = p;
+        *slot = art->nslots++;
+        return true;
+}
+
+/* ---- commit metadata ------------------------------------------------- */
+
+/* {"ka":1,"closed_through":{"<agent>":<ms>,...}} for partition p of t. */
+static char *metadata_of(const topic_rt_t *t, int32_t p)
+{
+        json_t *ct = json_object(), *root;
+        char *text;
+
+        for (size_t b = 0; b < t->nbindings; b++) {
+                size_t slot = t->slots[(size_t)p * t->nbindings + b];
+                int64_t v;
+
+                if (slot == SIZE_MAX)
+                        continue;
+                v = ka_windows_closed_through(
+                        ka_aggregate_windows(t->bindings[b].art->agg), slot);
+                if (v != INT64_MIN)
+                        json_object_set_new(ct, t->bindings[b].art->agent->name,
+                                            json_integer((json_int_t)v));
+        }
+        root = json_pack("{s:i, s:o}", "ka", 1, "closed_through", ct);
+        text = json_dumps(root, JSON_COMPACT);
+        json_decref(root);
+        return text;
+}
+
+/* The closed-through watermark of agent in commit metadata, or INT64_MIN. */
+static int64_t metadata_closed_through(const void *md, size_t len,
+                                       const char *agent)
+{
+        json_t *root = md && len ? json_loadb(md, len, 0, NULL) : NULL;
+        json_t *v =
+                json_object_get(json_object_get(root, "closed_through"), agent);
+        int64_t ct =
+                json_is_integer(v) ? (int64_t)json_integer_value(v) : INT64_MIN;
+
+        json_decref(root);
+        return ct;
+}
+
+/* ---- snapshots and commits -------------------------------------------- */
+
+static void snapshot_take(worker_t *w)
+{
+        rd_kafka_topic_partition_list_t *list;
+        snapshot_t *s;
+
+        if (!w->assigned)
+                return;
+        list = rd_kafka_topic_partition_list_new(16);
+        for (size_t i = 0; i < w->ntopics; i++) {
+                topic_rt_t *t = &w->topics[i];
+
+                for (int32_t p = 0; p < t->npartitions; p++) {
+                        int64_t off = t->next[p];
+                        rd_kafka_topic_partition_t *tp;
+                        bool mine = false;
+                        char *md;
+
+                        for (size_t b = 0; b < t->nbindings; b++) {
+                                size_t slot =
+                                        t->slots[(size_t)p * t->nbindings + b];
+                                int64_t low;
+
+                                if (slot == SIZE_MAX)
+                                        continue;
+                                mine = true;
+                                low = ka_windows_low_offset(
+                                        ka_aggregate_windows(
+                                                t->bindings[b].art->agg),
+                                        slot);
+                                if (low >= 0 && (off < 0 || low < off))
+                                        off = low;
+                        }
+                        if (!mine || off < 0)
+                                continue;
+                        tp = rd_kafka_topic_partition_list_add(list, t->name,
+                                                               p);
+                        tp->offset = off;
+                        if ((md = metadata_of(t, p))) {
+                                tp->metadata = md;
+                                tp->metadata_size = strlen(md);
+                        }
+                }
+        }
+
+        /* Nothing produced since the last snapshot: it is superseded. */
+        if (w->snap_tail && w->snap_tail->seq == w->produced) {
+                rd_kafka_topic_partition_list_destroy(w->snap_tail->offsets);
+                w->snap_tail->offsets = list;
+                return;
+        }
+        if (!(s = calloc(1, sizeof(*s)))) {
+                rd_kafka_topic_partition_list_destroy(list);
+                return;
+        }
+        s->seq = w->produced;
+        s->offsets = list;
+        if (w->snap_tail)
+                w->snap_tail->next = s;
+        else
+                w->snap_head = s;
+        w->snap_tail = s;
+}
+
+static void snapshots_clear(worker_t *w)
+{
+        while (w->snap_head) {
+                snapshot_t *s = w->snap_head;
+
+                w->snap_head = s->next;
+                rd_kafka_topic_partition_list_destroy(s->offsets);
+                free(s);
+        }
+        w->snap_tail = NULL;
+}
+
+/* Commits the newest snapshot whose records are all acknowledged. */
+static void commit_safe(worker_t *w, bool sync)
+{
+        uint64_t unacked =
+                w->inflight_head ? w->inflight_head->seq : UINT64_MAX;
+        snapshot_t *best = NULL;
+        rd_kafka_resp_err_t err;
+
+        while (w->snap_head && w->snap_head->seq <= unacked) {
+                snapshot_t *s = w->snap_head;
+
+                w->snap_head = s->next;
+                if (!w->snap_head)
+                        w->snap_tail = NULL;
+                if (best) {
+                        rd_kafka_topic_partition_list_destroy(best->offsets);
+                        free(best);
+                }
+                best = s;
+        }
+        if (!best)
+                return;
+        if (best->offsets->cnt) {
+                err = rd_kafka_commit(w->consumer, best->offsets, !sync);
+                if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+                        ka_warn("commit failed: %s", rd_kafka_err2str(err));
+        }
+        rd_kafka_topic_partition_list_destroy(best->offsets);
+        free(best);
+}
+
+/* ---- producing ---------------------------------------------------------- */
+
+static void inflight_unlink(worker_t *w, inflight_t *f)
+{
+        if (f->prev)
+                f->prev->next = f->next;
+        else
+                w->inflight_head = f->next;
+        if (f->next)
+                f->next->prev = f->prev;
+        else
+                w->inflight_tail = f->prev;
+        free(f->value);
+        free(f->key);
+        free(f);
+}
+
+/* Hands f to the producer, waiting while its queue is full. */
+static void produce(worker_t *w, inflight_t *f)
+{
+        rd_kafka_resp_err_t err;
+
+        for (;;) {
+                err = rd_kafka_producev(
+                        w->producer, RD_KAFKA_V_TOPIC(f->art->agent->name),
+                        RD_KAFKA_V_VALUE(f->value, f->len),
+                        RD_KAFKA_V_KEY(f->key, f->keylen),
+                        RD_KAFKA_V_TIMESTAMP(f->end_ms),
+                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                        RD_KAFKA_V_OPAQUE(f), RD_KAFKA_V_END);
+                if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                        break;
+                rd_kafka_poll(w->producer, 100);
+        }
+        if (err) {
+                /* Kept in flight: retried from the delivery path below. */
+                ka_error("%s: produce failed: %s", f->art->agent->name,
+                         rd_kafka_err2str(err));
+                ka_metric_add(f->art->produce_errors, 1);
+        }
+}
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
+                        void *opaque)
+{
+        worker_t *w = opaque;
+        inflight_t *f = rkm->_private;
+
+        (void)rk;
+        if (!f)
+                return;
+        if (rkm->err) {
+                /* librdkafka retried already; try again rather than lose the
+                 * window: offsets stay uncommitted meanwhile. */
+                ka_error("%s: delivery failed, producing again: %s",
+                         f->art->agent->name, rd_kafka_err2str(rkm->err));
+                ka_metric_add(f->art->produce_errors, 1);
+                produce(w, f);
+                return;
+        }
+        inflight_unlink(w, f);
+}
+
+typedef struct emit_ctx_s {
+        worker_t *w;
+        agent_rt_t *art;
+        int64_t now;
+} emit_ctx_t;
+
+static void on_emit(const ka_aggregate_out_t *out, void *opaque)
+{
+        emit_ctx_t *ctx = opaque;
+        worker_t *w = ctx->w;
+        inflight_t *f = calloc(1, sizeof(*f));
+        int64_t start = ka_window_start_ms(out->win);
+        int64_t end = ka_window_end_ms(out->win);
+
+        if (!f || !(f->value = malloc(out->len)) ||
+            (out->key && !(f->key = malloc(out->keylen ? out->keylen : 1)))) {
+                /* Without memory the window cannot be kept: the process is
+                 * about to fail anyway; say what is lost. */
+                ka_crit("%s: out of memory: window (%.3f, %.3f) not produced",
+                        ctx->art->agent->name, (double)start / 1000,
+                        (double)end / 1000);
+                if (f)
+                        free(f->value);
+                free(f);
+                return;
+        }
+        memcpy(f->value, out->value, out->len);
+        f->len = out->len;
+        if (out->key) {
+                memcpy(f->key, out->key, out->keylen);
+                f->keylen = out->keylen;
+        }
+        f->seq = w->produced++;
+        f->art = ctx->art;
+        f->end_ms = end;
+        f->prev = w->inflight_tail;
+        if (w->inflight_tail)
+                w->inflight_tail->next = f;
+        else
+                w->inflight_head = f;
+        w->inflight_tail = f;
+
+        ka_info("%5zu messages aggregated on %s (%.3f, %.3f).",
+                ka_window_count(out->win), ctx->art->agent->name,
+                (double)start / 1000, (double)end / 1000);
+        ka_metric_add(ctx->art->emitted, 1);
+        ka_metric_add(ctx->art->latency_sum, (double)(ctx->now - end) / 1000);
+        ka_metric_add(ctx->art->latency_count, 1);
+        produce(w, f);
+}
+
+/* ---- the periodic round ------------------------------------------------ */
+
+static void report_partitions(worker_t *w, agent_rt_t *art, int64_t now)
+{
+        ka_windows_t *win = ka_aggregate_windows(art->agg);
+
+        for (size_t s = 0; s < art->nslots; s++) {
+                topic_rt_t *t = art->slot_topic[s];
+                int32_t p = art->slot_partition[s];
+                int64_t lo = -1, hi = -1, next = t->next[p];
+                bool caught_up;
+
+                rd_kafka_get_watermark_offsets(w->consumer, t->name, p, &lo,
+                                               &hi);
+                caught_up = hi >= 0 && (next >= 0 ? next >= hi : lo == hi);
+                ka_windows_partition_idle(win, s, caught_up, now);
+        }
+}
+
+static void update_metrics(worker_t *w)
+{
+        for (size_t i = 0; i < w->ntopics; i++) {
+                topic_rt_t *t = &w->topics[i];
+
+                ka_metric_set(t->messages, (double)t->nmsgs);
+                ka_metric_set(t->bytes, (double)t->nbytes);
+        }
+        for (size_t a = 0; a < w->nagents; a++) {
+                agent_rt_t *art = &w->agents[a];
+                ka_windows_stats_t st;
+
+                ka_windows_stats(ka_aggregate_windows(art->agg), &st);
+                ka_metric_add(art->late, (double)(st.late - art->last.late));
+                ka_metric_add(art->replayed,
+                              (double)(st.replayed - art->last.replayed));
+                ka_metric_set(art->open, (double)st.open);
+                art->last = st;
+        }
+}
+
+static void lag_metrics(worker_t *w)
+{
+        char labels[512], lt[300], lp[64];
+
+        for (size_t i = 0; i < w->ntopics; i++) {
+                topic_rt_t *t = &w->topics[i];
+
+                for (int32_t p = 0; p < t->npartitions; p++) {
+                        int64_t lo, hi;
+                        bool mine = false;
+
+                        for (size_t b = 0; b < t->nbindings; b++)
+                                mine |= t->slots[(size_t)p * t->nbindings +
+                                                 b] != SIZE_MAX;
+                        if (!mine || t->next[p] < 0 ||
+                            rd_kafka_get_watermark_offsets(w->consumer, t->name,
+                                                           p, &lo, &hi) ||
+                            hi < 0)
+                                continue;
+                        ka_metrics_label(lt, sizeof(lt), "topic", t->name);
+                        snprintf(lp, sizeof(lp), "partition=\"%d\"", (int)p);
+                        snprintf(labels, sizeof(labels), "%s,%s", lt, lp);
+                        ka_metric_set(
+                                ka_metrics_get("kafkaaggregator_consumer_lag",
+                                               "Messages not yet read, per "
+                                               "partition",
+                                               KA_METRIC_GAUGE, labels),
+                                (double)(hi > t->next[p] ? hi - t->next[p]
+                                                         : 0));
+                }
+        }
+}
+
+static void tick(worker_t *w, int64_t now)
+{
+        rd_kafka_poll(w->producer, 0);
+        for (size_t a = 0; a < w->nagents; a++) {
+                emit_ctx_t ctx = {w, &w->agents[a], now};
+
+                report_partitions(w, &w->agents[a], now);
+                ka_aggregate_close(w->agents[a].agg, now, on_emit, &ctx);
+        }
+        snapshot_take(w);
+        if (now - w->last_commit >= COMMIT_MS) {
+                commit_safe(w, false);
+                lag_metrics(w);
+                w->last_commit = now;
+        }
+        update_metrics(w);
+        w->last_tick = now;
+}
+
+/* ---- messages ------------------------------------------------------------ */
+
+static void decode_error(topic_rt_t *t, const rd_kafka_message_t *rkm,
+                         ka_decode_result_t res, int64_t now)
+{
+        ka_metric_add(t->decode_errors[res], 1);
+        if (t->logged_ms[res] && now - t->logged_ms[res] < ERROR_LOG_MS)
+                return;
+        t->logged_ms[res] = now;
+        ka_warn("topic %s: skipped the message at partition %d offset "
+                "%" PRId64 ": %s (logged once a minute per topic and reason; "
+                "see kafkaaggregator_decode_errors_total)",
+                t->name, (int)rkm->partition, (int64_t)rkm->offset,
+                ka_decode_result_name(res));
+}
+
+static void handle(worker_t *w, const rd_kafka_message_t *rkm, int64_t now)
+{
+        topic_rt_t *t;
+        int64_t ts;
+
+        if (rkm->err) {
+                if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                        ka_warn("consumer: %s", rd_kafka_message_errstr(rkm));
+                return;
+        }
+        if (!(t = topic_of(w, rkm)) || rkm->partition < 0 ||
+            !topic_grow(t, rkm->partition))
+                return;
+        t->next[rkm->partition] = rkm->offset + 1;
+        t->nmsgs++;
+        t->nbytes += rkm->len;
+        ts = rd_kafka_message_timestamp(rkm, NULL);
+        if (ts < 0)
+                ts = now;
+
+        for (size_t b = 0; b < t->nbindings; b++) {
+                agent_rt_t *art = t->bindings[b].art;
+                size_t slot =
+                        t->slots[(size_t)rkm->partition * t->nbindings + b];
+                double *row;
+                int64_t event_ms = ts;
+                ka_decode_result_t res;
+
+                if (slot == SIZE_MAX)
+                        continue;
+                row = ka_aggregate_row(art->agg);
+                res = ka_decoder_decode(art->decoders[t->bindings[b].source],
+                                        rkm->payload, rkm->len, row, &event_ms);
+                if (res) {
+                        decode_error(t, rkm, res, now);
+                        continue;
+                }
+                switch (ka_windows_add(ka_aggregate_windows(art->agg), slot,
+                                       rkm->offset, event_ms, rkm->key,
+                                       rkm->key_len, row)) {
+                case KA_WINDOW_LATE:
+                        ka_debug("%s: late message from %s [%d] at offset "
+                                 "%" PRId64 " (event time %" PRId64
+                                 " ms): its window is closed",
+                                 art->agent->name, t->name, (int)rkm->partition,
+                                 (int64_t)rkm->offset, event_ms);
+                        break;
+                case KA_WINDOW_INVALID:
+                        decode_error(t, rkm, KA_DECODE_TIME, now);
+                        break;
+                case KA_WINDOW_NOMEM:
+                        ka_crit("%s: out of memory adding a message",
+                                art->agent->name);
+                        break;
+                default:
+                        break;
+                }
+        }
+}
+
+/* ---- rebalancing ----------------------------------------------------------
+ */
+
+static void unassign_all(worker_t *w)
+{
+        for (size_t i = 0; i < w->ntopics; i++) {
+                topic_rt_t *t = &w->topics[i];
+
+                for (int32_t p = 0; p < t->npartitions; p++) {
+                        t->next[p] = -1;
+                        for (size_t b = 0; b < t->nbindings; b++)
+                                t->slots[(size_t)p * t->nbindings + b] =
+                                        SIZE_MAX;
+                }
+        }
+        for (size_t a = 0; a < w->nagents; a++) {
+                w->agents[a].nslots = 0;
+                ka_windows_reset(ka_aggregate_windows(w->agents[a].agg), 0);
+        }
+        snapshots_clear(w);
+        w->assigned = false;
+}
+
+/* Before giving partitions up: deliver what was emitted, then commit. */
+static void settle(worker_t *w)
+{
+        rd_kafka_flush(w->producer, FLUSH_MS);
+        rd_kafka_poll(w->producer, 0);
+        snapshot_take(w);
+        commit_safe(w, true);
+}
+
+static void on_assign(worker_t *w, rd_kafka_topic_partition_list_t *parts)
+{
+        rd_kafka_resp_err_t err;
+
+        unassign_all(w);
+        err = rd_kafka_committed(w->consumer, parts, 10000);
+        if (err)
+                ka_warn("reading committed offsets: %s (resuming without "
+                        "closed-through watermarks)",
+                        rd_kafka_err2str(err));
+
+        for (int i = 0; i < parts->cnt; i++) {
+                rd_kafka_topic_partition_t *tp = &parts->elems[i];
+                topic_rt_t *t = topic_by_name(w, tp->topic);
+
+                if (!t || !topic_grow(t, tp->partition))
+                        continue;
+                t->next[tp->partition] =
+                        err || tp->offset < 0 ? -1 : tp->offset;
+                for (size_t b = 0; b < t->nbindings; b++) {
+                        size_t slot;
+
+                        if (!agent_add_slot(t->bindings[b].art, t,
+                                            tp->partition, &slot))
+                                continue;
+                        t->slots[(size_t)tp->partition * t->nbindings + b] =
+                                slot;
+                }
+        }
+        for (size_t a = 0; a < w->nagents; a++) {
+                agent_rt_t *art = &w->agents[a];
+                ka_windows_t *win = ka_aggregate_windows(art->agg);
+
+                ka_windows_reset(win, art->nslots);
+                for (size_t s = 0; s < art->nslots; s++) {
+                        int32_t p = art->slot_partition[s];
+
+                        for (int i = 0; i < parts->cnt; i++) {
+                                rd_kafka_topic_partition_t *tp =
+                                        &parts->elems[i];
+
+                                if (tp->partition != p ||
+                                    strcmp(tp->topic, art->slot_topic[s]->name))
+                                        continue;
+                                ka_windows_set_closed_through(
+                                        win, s,
+                                        metadata_closed_through(
+                                                tp->metadata, tp->metadata_size,
+                                                art->agent->name));
+                        }
+                }
+        }
+        w->assigned = true;
+        ka_info("assigned %d partitions", parts->cnt);
+        /* Resume where the commits say: librdkafka does so for
+         * RD_KAFKA_OFFSET_INVALID; committed() filled in the offsets. */
+        for (int i = 0; i < parts->cnt; i++)
+                parts->elems[i].offset = RD_KAFKA_OFFSET_INVALID;
+        rd_kafka_assign(w->consumer, parts);
+}
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+        worker_t *w = opaque;
+
+        (void)rk;
+        if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+                on_assign(w, parts);
+                return;
+        }
+        /* Revoked (or an error): open windows are dropped and rebuilt by
+         * whoever gets the partitions, from what is committed now. */
+        if (w->assigned && !w->closing)
+                settle(w);
+        unassign_all(w);
+        ka_info("partitions revoked: %d", parts ? parts->cnt : 0);
+        rd_kafka_assign(w->consumer, NULL);
+}
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+        worker_t *w = opaque;
+
+        (void)rk;
+        if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+                atomic_store(&w->brokers_down, true);
+        ka_warn("kafka: %s: %s", rd_kafka_err2name(err), reason);
+}
+
+static bool healthy(void *opaque)
+{
+        worker_t *w = opaque;
+
+        return !atomic_load(&w->brokers_down) &&
+               wall_ms() - atomic_load(&w->last_poll) < 5000;
+}
+
+/* ---- setup -----------------------------------------------------------------
+ */
+
+/* The registry id of agent's aggregated schema: looked up, registered when
+ * absent, retried while the registry is unreachable. */
+static int out_schema_id(worker_t *w, const ka_agent_t *agent, int32_t *id)
+{
+        char subject[300], errstr[1024];
+        ka_schema_info_t info = {0};
+        long backoff = 1000;
+        ka_err_t err;
+
+        snprintf(subject, sizeof(subject), "%s-value", agent->name);
+        while (!stop_flag) {
+                err = ka_registry_lookup(w->int_reg, subject,
+                                         agent->record_schema, &info, errstr,
+                                         sizeof(errstr));
+                if (!err) {
+                        *id = info.id;
+                        ka_schema_info_release(&info);
+                        return KA_EXIT_OK;
+                }
+                if (err == KA_ERR_NOT_FOUND) {
+                        err = ka_registry_register(w->int_reg, subject,
+                                                   agent->record_schema, id,
+                                                   errstr, sizeof(errstr));
+                        if (!err) {
+                                ka_info("registered %s (schema id %d)", subject,
+                                        (int)*id);
+                                return KA_EXIT_OK;
+                        }
+                }
+                if (err != KA_ERR_TRANSPORT)
+                        return ka_cli_fail(CMD, "%s: %s", subject, errstr);
+                ka_warn("%s: %s; retrying in %ld ms", subject, errstr, backoff);
+                for (long t = 0; t < backoff && !stop_flag; t += 100)
+                        nanosleep(&(struct timespec){0, 100000000}, NULL);
+                if (backoff < 30000)
+                        backoff *= 2;
+        }
+        return KA_EXIT_FAIL;
+}
+
+static ka_metric_t *agent_metric(const agent_rt_t *art, const char *name,
+                                 const char *help, ka_metric_kind_t kind)
+{
+        char labels[300];
+
+        ka_metrics_label(labels, sizeof(labels), "topic", art->agent->name);
+        return ka_metrics_get(name, help, kind, labels);
+}
+
+static bool setup_agents(worker_t *w)
+{
+        size_t maxsrc = 0;
+
+        w->nagents = ka_agents_count;
+        w->agents = calloc(w->nagents + 1, sizeof(*w->agents));
+        for (size_t a = 0; a < w->nagents; a++)
+                maxsrc += ka_agents[a]->nsources;
+        w->topics = calloc(maxsrc + 1, sizeof(*w->topics));
+        if (!w->agents || !w->topics)
+                return false;
+
+        for (size_t a = 0; a < w->nagents; a++) {
+                agent_rt_t *art = &w->agents[a];
+                const ka_agent_t *agent = ka_agents[a];
+
+                art->agent = agent;
+                art->decoders =
+                        calloc(agent->nsources + 1, sizeof(*art->decoders));
+                if (!art->decoders)
+                        return false;
+                for (size_t s = 0; s < agent->nsources; s++) {
+                        const char *name = agent->sources[s].topic;
+                        topic_rt_t *t = topic_by_name(w, name);
+                        binding_t *nb;
+
+                        art->decoders[s] =
+                                ka_decoder_new(&agent->sources[s], w->reg);
+                        if (!art->decoders[s])
+                                return false;
+                        if (!t) {
+                                t = &w->topics[w->ntopics++];
+                                t->name = name;
+                        }
+                        nb = realloc(t->bindings,
+                                     (t->nbindings + 1) * sizeof(*nb));
+                        if (!nb)
+                                return false;
+                        t->bindings = nb;
+                        t->bindings[t->nbindings++] =
+                                (binding_t){.art = art, .source = s};
+                }
+                art->late = agent_metric(
+                        art, "kafkaaggregator_late_messages_total",
+                        "Messages dropped because their window had closed",
+                        KA_METRIC_COUNTER);
+                art->replayed = agent_metric(
+                        art, "kafkaaggregator_replayed_messages_total",
+                        "Messages of windows emitted before a restart",
+                        KA_METRIC_COUNTER);
+                art->open = agent_metric(art, "kafkaaggregator_open_windows",
+                                         "Windows open now", KA_METRIC_GAUGE);
+                art->emitted = agent_metric(
+                        art, "kafkaaggregator_emitted_windows_total",
+                        "Aggregated records produced", KA_METRIC_COUNTER);
+                art->latency_sum = agent_metric(
+                        art, "kafkaaggregator_emit_latency_seconds_sum",
+                        "Wall-clock time from window end to emit, summed",
+                        KA_METRIC_COUNTER);
+                art->latency_count = agent_metric(
+                        art, "kafkaaggregator_emit_latency_seconds_count",
+                        "Windows in kafkaaggregator_emit_latency_seconds_sum",
+                        KA_METRIC_COUNTER);
+                art->produce_errors = agent_metric(
+                        art, "kafkaaggregator_produce_errors_total",
+                        "Failed attempts to produce an aggregated record",
+                        KA_METRIC_COUNTER);
+        }
+
+        for (size_t i = 0; i < w->ntopics; i++) {
+                topic_rt_t *t = &w->topics[i];
+                char labels[400], lt[300], lr[64];
+
+                ka_metrics_label(lt, sizeof(lt), "topic", t->name);
+                t->messages =
+                        ka_metrics_get("kafkaaggregator_messages_total",
+                                       "Messages consumed from source topics",
+                                       KA_METRIC_COUNTER, lt);
+                t->bytes = ka_metrics_get(
+                        "kafkaaggregator_bytes_total",
+                        "Payload bytes consumed from source topics",
+                        KA_METRIC_COUNTER, lt);
+                for (int r = 1; r < KA_DECODE__COUNT; r++) {
+                        ka_metrics_label(
+                                lr, sizeof(lr), "reason",
+                                ka_decode_result_name((ka_decode_result_t)r));
+                        snprintf(labels, sizeof(labels), "%s,%s", lt, lr);
+                        t->decode_errors[r] = ka_metrics_get(
+                                "kafkaaggregator_decode_errors_total",
+                                "Source messages skipped as undecodable",
+                                KA_METRIC_COUNTER, labels);
+                }
+        }
+        return true;
+}
+
+static rd_kafka_t *new_client(worker_t *w, ka_kafka_role_t role)
+{
+        char errstr[512];
+        rd_kafka_conf_t *conf = ka_kafka_conf(role, errstr, sizeof(errstr));
+        rd_kafka_t *rk;
+
+        if (!conf) {
+                ka_cli_fail(CMD, "%s", errstr);
+                return NULL;
+        }
+        rd_kafka_conf_set_opaque(conf, w);
+        rd_kafka_conf_set_error_cb(conf, on_error);
+        if (role == KA_KAFKA_CONSUMER) {
+                if (ka_kafka_set(
+                            conf, "group.id",
+                            ka_cli_env("KAFKA_GROUP_ID", "kafkaaggregator"),
+                            errstr, sizeof(errstr))) {
+                        rd_kafka_conf_destroy(conf);
+                        ka_cli_fail(CMD, "KAFKA_GROUP_ID: %s", errstr);
+                        return NULL;
+                }
+                rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+        } else {
+                rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+        }
+        rk = rd_kafka_new(role == KA_KAFKA_CONSUMER ? RD_KAFKA_CONSUMER
+                                                    : RD_KAFKA_PRODUCER,
+                          conf, errstr, sizeof(errstr));
+        if (!rk) {
+                rd_kafka_conf_destroy(conf);
+                ka_cli_fail(CMD, "%s", errstr);
+        }
+        return rk;
+}
+
+static void worker_release(worker_t *w)
+{
+        while (w->inflight_head)
+                inflight_unlink(w, w->inflight_head);
+        snapshots_clear(w);
+        for (size_t a = 0; w->agents && a < w->nagents; a++) {
+                agent_rt_t *art = &w->agents[a];
+
+                for (size_t s = 0; art->decoders && s < art->agent->nsources;
+                     s++)
+                        ka_decoder_destroy(art->decoders[s]);
+                free(art->decoders);
+                ka_aggregate_destroy(art->agg);
+                free(art->slot_topic);
+                free(art->slot_partition);
+        }
+        for (size_t i = 0; w->topics && i < w->ntopics; i++) {
+                free(w->topics[i].bindings);
+                free(w->topics[i].next);
+                free(w->topics[i].slots);
+        }
+        free(w->agents);
+        free(w->topics);
+        ka_registry_destroy(w->reg);
+        ka_registry_destroy(w->int_reg);
+}
+
+static const char usage[] =
+        "usage: kafkaaggregator worker [--web-port 6066] [--web-host ADDR] "
+        "[--without-web]\n\n"
+        "Runs every agent compiled into this binary until SIGTERM or "
+        "SIGINT.\n"
+        "Environment: KAFKA_BROKER_URL, KAFKA_GROUP_ID, KAFKA_CONFIG_FILE,\n"
+        "SCHEMA_REGISTRY_URL, INTERNAL_SCHEMA_REGISTRY_URL.\n\n"
+        "  --web-port P     serve /metrics, /health and /agents on port P\n"
+        "  --web-host ADDR  address to serve on (default 127.0.0.1)\n"
+        "  --without-web    no HTTP server\n";
+
+int ka_worker_main(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                {"web-port", required_argument, 0, 'p'},
+                {"web-host", required_argument, 0, 'H'},
+                {"without-web", no_argument, 0, 'n'},
+                {"help", no_argument, 0, 'h'},
+                {0, 0, 0, 0},
+        };
+        ka_registry_opts_t reg_opts = {.cancel = &stop_flag};
+        const char *web_host = "127.0.0.1", *url;
+        rd_kafka_topic_partition_list_t *subs = NULL;
+        struct sigaction sa = {.sa_handler = on_signal};
+        worker_t w = {0};
+        ka_web_t *web = NULL;
+        bool with_web = true;
+        long web_port = 6066;
+        char errstr[1024];
+        int rc = KA_EXIT_FAIL, c;
+
+        while ((c = ka_cli_getopt(argc, argv, ":h", opts)) != -1) {
+                switch (c) {
+                case 'p':
+                        if (!ka_cli_parse_long(CMD, "--web-port", optarg, 0,
+                                               65535, &web_port))
+                                return KA_EXIT_USAGE;
+                        break;
+                case 'H':
+                        web_host = optarg;
+                        break;
+                case 'n':
+                        with_web = false;
+                        break;
+                case 'h':
+                        fputs(usage, stdout);
+                        return KA_EXIT_OK;
+                default:
+                        return KA_EXIT_USAGE;
+                }
+        }
+        if (!ka_agents_count)
+                return ka_cli_fail(CMD, "no agents compiled in: run "
+                                        "`kafkaaggregator generate-agents`, "
+                                        "then make");
+
+        stop_flag = 0;
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        atomic_store(&w.last_poll, wall_ms());
+
+        url = ka_cli_env("SCHEMA_REGISTRY_URL", "http://localhost:8081");
+        if (!(w.reg = ka_registry_new(url, &reg_opts, errstr,
+                                      sizeof(errstr))) ||
+            !(w.int_reg = ka_registry_new(
+                      ka_cli_env("INTERNAL_SCHEMA_REGISTRY_URL", url),
+                      &reg_opts, errstr, sizeof(errstr)))) {
+                rc = ka_cli_usage_error(CMD, "%s", errstr);
+                goto out;
+        }
+        if (!setup_agents(&w)) {
+                rc = ka_cli_fail(CMD, "out of memory");
+                goto out;
+        }
+        for (size_t a = 0; a < w.nagents; a++) {
+                agent_rt_t *art = &w.agents[a];
+
+                if ((rc = out_schema_id(&w, art->agent, &art->out_id)))
+                        goto out;
+                if (!(art->agg =
+                              ka_aggregate_new(art->agent, 0, art->out_id))) {
+                        rc = ka_cli_fail(CMD, "out of memory");
+                        goto out;
+                }
+        }
+        rc = KA_EXIT_FAIL;
+        if (with_web &&
+            !(web = ka_web_start(web_host, (uint16_t)web_port, healthy, &w,
+                                 errstr, sizeof(errstr)))) {
+                rc = ka_cli_fail(CMD, "%s", errstr);
+                goto out;
+        }
+        if (!(w.producer = new_client(&w, KA_KAFKA_PRODUCER)) ||
+            !(w.consumer = new_client(&w, KA_KAFKA_CONSUMER)))
+                goto out;
+        rd_kafka_poll_set_consumer(w.consumer);
+
+        subs = rd_kafka_topic_partition_list_new((int)w.ntopics);
+        for (size_t i = 0; i < w.ntopics; i++)
+                rd_kafka_topic_partition_list_add(subs, w.topics[i].name,
+                                                  RD_KAFKA_PARTITION_UA);
+        if (rd_kafka_subscribe(w.consumer, subs)) {
+                rc = ka_cli_fail(CMD, "cannot subscribe to the source "
+                                      "topics");
+                goto out;
+        }
+        ka_info("worker: %zu agents over %zu source topics%s%s", w.nagents,
+                w.ntopics, web ? ", web on port " : "", "");
+        if (web)
+                ka_info("web: http://%s:%u/metrics", web_host,
+                        (unsigned)ka_web_port(web));
+
+        while (!stop_flag) {
+                rd_kafka_message_t *rkm =
+                        rd_kafka_consumer_poll(w.consumer, TICK_MS);
+                int64_t now = wall_ms();
+
+                atomic_store_explicit(&w.last_poll, now, memory_order_relaxed);
+                if (rkm) {
+                        atomic_store_explicit(&w.brokers_down, false,
+                                              memory_order_relaxed);
+                        handle(&w, rkm, now);
+                        rd_kafka_message_destroy(rkm);
+                }
+                if (now - w.last_tick >= TICK_MS)
+                        tick(&w, now);
+        }
+
+        /* SIGTERM: no more consuming; deliver, commit, leave the group. */
+        ka_info("worker: stopping");
+        settle(&w);
+        w.closing = true;
+        rd_kafka_consumer_close(w.consumer);
+        rc = w.inflight_head ? KA_EXIT_FAIL : KA_EXIT_OK;
+        if (rc)
+                ka_error("worker: aggregated records still undelivered: "
+                         "their offsets were not committed");
+
+out:
+        if (subs)
+                rd_kafka_topic_partition_list_destroy(subs);
+        ka_web_stop(web);
+        if (w.consumer)
+                rd_kafka_destroy(w.consumer);
+        worker_release(&w);
+        if (w.producer)
+                rd_kafka_destroy(w.producer);
+        return rc;
+}

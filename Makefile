@@ -45,7 +45,9 @@ TEST_LIBS = $(eval TEST_LIBS := $(shell pkg-config --libs $(TEST_PKGS)))$(TEST_L
 
 LIB_SRCS   := $(filter-out runtime/main.c,$(wildcard runtime/*.c)) \
 	$(wildcard generator/*.c) $(wildcard example/*.c)
-AGENT_SRCS := $(wildcard agents/*.c)
+# The generated agents compiled in; tests point it at their own.
+AGENTS_DIR ?= agents
+AGENT_SRCS := $(wildcard $(AGENTS_DIR)/*.c)
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 AGENT_OBJS := $(AGENT_SRCS:%.c=$(BUILD)/%.o)
 LIB        := $(BUILD)/libka.a
@@ -54,11 +56,14 @@ UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 IT_C_SRCS  := $(wildcard tests/it/*.c)
 IT_C_BINS  := $(IT_C_SRCS:tests/it/%.c=$(BUILD)/tests/it/%)
+TOOL_SRCS  := $(wildcard tests/tools/*.c)
+TOOL_BINS  := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tests/tools/%)
 TEST_HELPER_SRCS := $(wildcard tests/lib/*.c)
 TEST_HELPER_OBJS := $(TEST_HELPER_SRCS:%.c=$(BUILD)/%.o)
 
 FORMAT_SRCS := $(wildcard runtime/*.[ch] generator/*.[ch] example/*.[ch] \
-	tests/unit/*.[ch] tests/it/*.[ch] tests/lib/*.[ch])
+	tests/unit/*.[ch] tests/it/*.[ch] tests/lib/*.[ch] tests/tools/*.[ch] \
+	tests/bench/*.[ch])
 
 .PHONY: all deps check demo asan bench format format-check lint clean \
 	golden-update tests
@@ -111,11 +116,18 @@ $(BUILD)/tests/it/%: tests/it/%.c $(TEST_HELPER_OBJS) $(LIB) | deps
 		$(TEST_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
 		$(TEST_HELPER_OBJS) $(LIB) $(TEST_LIBS) $(PKG_LIBS)
 
-tests: $(BIN) $(UNIT_BINS) $(IT_C_BINS)
+# Programs the integration tests run (not tests themselves).
+$(BUILD)/tests/tools/%: tests/tools/%.c $(LIB) | deps
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(TEST_WARN) $(PKG_CFLAGS) $(CFLAGS) $(LDFLAGS) \
+		-o $@ $< $(LIB) $(PKG_LIBS)
+
+tests: $(BIN) $(UNIT_BINS) $(IT_C_BINS) $(TOOL_BINS)
 
 check: deps
 	@$(MAKE) --no-print-directory tests
-	@BUILD=$(BUILD) BIN=$(abspath $(BIN)) tests/run.sh
+	@BUILD=$(BUILD) BIN=$(abspath $(BIN)) KA_CFLAGS="$(CFLAGS)" \
+		KA_LDFLAGS="$(LDFLAGS)" tests/run.sh
 
 # ASan+UBSan build of everything in its own tree, then the same tests.
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -128,6 +140,10 @@ asan: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@example/demo.sh
+
+# Rewrites tests/golden/*/expected/ from the generator's current output.
+golden-update: $(BIN)
+	UPDATE=1 BIN=$(abspath $(BIN)) tests/it/0010-golden.sh
 
 format:
 	clang-format -i $(FORMAT_SRCS)

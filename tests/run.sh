@@ -36,9 +36,14 @@ run_it() {
 	local t=$1 name log rc start
 	name=$(basename "$t")
 	name=${name%.sh}
+	name=${name%.py}
 	log=$logs/it-$name.log
 	start=$SECONDS
-	timeout 600 "$t" >"$log" 2>&1
+	if [[ "$t" == *.py ]]; then
+		timeout 600 python3 "$t" >"$log" 2>&1
+	else
+		timeout 600 "$t" >"$log" 2>&1
+	fi
 	rc=$?
 	if [ "$rc" -eq 0 ]; then
 		passed=$((passed + 1))
@@ -61,7 +66,9 @@ for bin in "$BUILD"/tests/test_*; do
 done
 
 its=()
-for t in tests/it/[0-9]*.sh; do [ -e "$t" ] && its+=("$t"); done
+for t in tests/it/[0-9]*.sh tests/it/[0-9]*.py; do
+	[ -e "$t" ] && its+=("$t")
+done
 for t in "$BUILD"/tests/it/[0-9]*; do [ -x "$t" ] && its+=("$t"); done
 while IFS= read -r t; do
 	[ -n "$t" ] || continue

@@ -4,6 +4,7 @@
  * at source and aggregated topics while developing and testing.
  */
 #include "consume.h"
+#include "avro_json.h"
 #include "avro_wire.h"
 #include "cli.h"
 #include "ka.h"
@@ -68,8 +69,10 @@ static void usage(void)
                "                                [--timeout S]\n\n"
                "Prints the messages of topic T as JSON lines: Confluent Avro "
                "decoded with the\n"
-               "writer schema from SCHEMA_REGISTRY_URL, JSON as it is, a null "
-               "value as `null`.\n"
+               "writer schema from SCHEMA_REGISTRY_URL (NaN and infinite "
+               "floats as the strings\n"
+               "\"NaN\", \"Infinity\", \"-Infinity\"), JSON as it is, a "
+               "null value as `null`.\n"
                "Anything else is skipped with a warning. Reads every "
                "partition without a\n"
                "consumer group: no offsets are committed.\n\n"
@@ -250,8 +253,8 @@ static void decoders_release(consumer_t *cs)
 }
 
 /*
- * Decodes a Confluent Avro payload into *json (malloc'd, one line).
- * Returns false with the reason in why.
+ * Decodes a Confluent Avro payload into *json (malloc'd, one line; see
+ * ka_avro_json() for the text). Returns false with the reason in why.
  */
 static bool decode_avro(consumer_t *cs, const uint8_t *buf, size_t len,
                         char **json, char *why, size_t why_size)
@@ -286,7 +289,7 @@ static bool decode_avro(consumer_t *cs, const uint8_t *buf, size_t len,
                                       (int64_t)(len - KA_AVRO_HEADER_SIZE));
         avro_value_reset(&d->value);
         if (avro_value_read(cs->reader, &d->value) ||
-            avro_value_to_json(&d->value, 1, json)) {
+            !(*json = ka_avro_json(&d->value))) {
                 snprintf(why, why_size, "schema id %d: %s", (int)id,
                          avro_strerror());
                 return false;

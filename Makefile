@@ -18,11 +18,13 @@ CC      ?= cc
 PKGS      := rdkafka avro-c jansson libcurl yaml-0.1 libmicrohttpd
 TEST_PKGS := cmocka
 
-# Debian packages behind the libraries and the tools the build and the
-# tests use; `make deps` installs the missing ones.
-DEB_PKGS := gcc make pkg-config librdkafka-dev libavro-dev \
-	libcurl4-openssl-dev libjansson-dev libyaml-dev libmicrohttpd-dev \
-	libcmocka-dev kcat curl clang-format cppcheck docker-compose python3
+# Debian packages: what building needs, and what the tests and the demo add.
+# `make` installs the first set when missing, `make check` and `make demo`
+# both (see deps below).
+BUILD_DEB_PKGS := gcc make pkg-config librdkafka-dev libavro-dev \
+	libcurl4-openssl-dev libjansson-dev libyaml-dev libmicrohttpd-dev
+TEST_DEB_PKGS := libcmocka-dev kcat curl clang-format cppcheck \
+	docker-compose python3
 
 # The full warning set of STYLE.md; the code carries all of it.
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
@@ -31,6 +33,8 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 TEST_WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
 
 CFLAGS ?= -O2 -g
+# V=1 shows the commands.
+Q := $(if $(V),,@)
 # -ffp-contract=off: statistics reproduce CPython's IEEE operations bit for
 # bit, and a fused multiply-add would round differently.
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -ffp-contract=off -MMD -MP \
@@ -65,13 +69,14 @@ FORMAT_SRCS := $(wildcard runtime/*.[ch] generator/*.[ch] example/*.[ch] \
 	tests/unit/*.[ch] tests/it/*.[ch] tests/lib/*.[ch] tests/tools/*.[ch] \
 	tests/bench/*.[ch])
 
-.PHONY: all deps check demo asan bench format format-check lint clean \
+.PHONY: all deps deps-test check demo asan bench format format-check lint clean \
 	golden-update tests
 
 all: $(BIN)
 
-deps:
-	@missing=; for p in $(DEB_PKGS); do \
+# Installs missing Debian packages as root; otherwise prints the command.
+define install_missing
+	@missing=; for p in $(1); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 			grep -q 'ok installed' || missing="$$missing $$p"; \
 	done; \
@@ -86,45 +91,58 @@ deps:
 			exit 1; \
 		fi; \
 	fi
+endef
+
+deps:
+	$(call install_missing,$(BUILD_DEB_PKGS))
+
+deps-test: deps
+	$(call install_missing,$(TEST_DEB_PKGS))
 
 $(BUILD)/%.o: %.c | deps
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(WARN) $(PKG_CFLAGS) $(CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(CC) $(BASE_CFLAGS) $(WARN) $(PKG_CFLAGS) $(CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(Q)$(AR) rcs $@ $^
 
 $(BIN): $(BUILD)/runtime/main.o $(AGENT_OBJS) $(LIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(BUILD)/runtime/main.o \
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(BUILD)/runtime/main.o \
 		$(AGENT_OBJS) $(LIB) $(PKG_LIBS)
 
 $(BUILD)/tests/lib/%.o: tests/lib/%.c | deps
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -Itests/lib $(TEST_WARN) $(PKG_CFLAGS) \
+	@echo "  CC      $<"
+	$(Q)$(CC) $(BASE_CFLAGS) -Itests/lib $(TEST_WARN) $(PKG_CFLAGS) \
 		$(TEST_CFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(TEST_HELPER_OBJS) $(LIB) | deps
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -Itests/lib $(TEST_WARN) $(PKG_CFLAGS) \
+	@echo "  CC      $<"
+	$(Q)$(CC) $(BASE_CFLAGS) -Itests/lib $(TEST_WARN) $(PKG_CFLAGS) \
 		$(TEST_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
 		$(TEST_HELPER_OBJS) $(LIB) $(TEST_LIBS) $(PKG_LIBS)
 
 $(BUILD)/tests/it/%: tests/it/%.c $(TEST_HELPER_OBJS) $(LIB) | deps
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -Itests/lib $(TEST_WARN) $(PKG_CFLAGS) \
+	@echo "  CC      $<"
+	$(Q)$(CC) $(BASE_CFLAGS) -Itests/lib $(TEST_WARN) $(PKG_CFLAGS) \
 		$(TEST_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
 		$(TEST_HELPER_OBJS) $(LIB) $(TEST_LIBS) $(PKG_LIBS)
 
 # Programs the integration tests run (not tests themselves).
 $(BUILD)/tests/tools/%: tests/tools/%.c $(LIB) | deps
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(TEST_WARN) $(PKG_CFLAGS) $(CFLAGS) $(LDFLAGS) \
+	@echo "  CC      $<"
+	$(Q)$(CC) $(BASE_CFLAGS) $(TEST_WARN) $(PKG_CFLAGS) $(CFLAGS) $(LDFLAGS) \
 		-o $@ $< $(LIB) $(PKG_LIBS)
 
 tests: $(BIN) $(UNIT_BINS) $(IT_C_BINS) $(TOOL_BINS)
 
-check: deps
+check: deps-test
 	@$(MAKE) --no-print-directory tests
 	@BUILD=$(BUILD) BIN=$(abspath $(BIN)) KA_CFLAGS="$(CFLAGS)" \
 		KA_LDFLAGS="$(LDFLAGS)" tests/run.sh
@@ -132,14 +150,14 @@ check: deps
 # ASan+UBSan build of everything in its own tree, then the same tests.
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
-asan: deps
+asan: deps-test
 	@$(MAKE) --no-print-directory BUILD=build-asan \
 		BIN=build-asan/kafkaaggregator CFLAGS="$(ASAN_FLAGS)" \
 		LDFLAGS="-fsanitize=address,undefined" check
 
-demo: deps
+demo: deps-test
 	@$(MAKE) --no-print-directory all
-	@example/demo.sh
+	@BIN=$(abspath $(BIN)) MAKE="$(MAKE)" example/demo.sh
 
 # Rewrites tests/golden/*/expected/ from the generator's current output.
 golden-update: $(BIN)
@@ -153,6 +171,7 @@ format-check:
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --std=c11 --inline-suppr \
+		--suppress=unknownMacro --suppress=missingIncludeSystem \
 		--enable=warning,performance,portability \
 		-Iruntime -Igenerator -Iexample runtime generator example
 

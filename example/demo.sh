@@ -1,87 +1,112 @@
 #!/usr/bin/env bash
-# `make demo`: the embedded dev stack on its default ports (Kafka on
-# 127.0.0.1:9092, Schema Registry on http://127.0.0.1:8081), shown with
-# kcat and curl, then stopped. Bounded to about 30 s; whatever it started
-# is stopped on every exit path.
+# `make demo`: the whole pipeline on the embedded dev stack, on its default
+# ports (Kafka 127.0.0.1:9092, Schema Registry http://127.0.0.1:8081):
+# init-example, generate-agents, make, agents, the worker, 100 example
+# messages per topic at 20 Hz, and the aggregated records of
+# aggregated-example-000 decoded with consume. Everything it starts is
+# stopped on every exit path; it takes about half a minute.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-./kafkaaggregator}
-KAFKA=127.0.0.1:9092
-REGISTRY=http://127.0.0.1:8081
+MAKE=${MAKE:-make}
+tmp=$(mktemp -d /tmp/kafkaaggregator-demo.XXXXXX)
+dev_pid= worker_pid=
 
 die() {
 	echo "demo: $*" >&2
 	exit 1
 }
 
-[ -x "$BIN" ] || die "$BIN not found: run 'make' first"
-for tool in kcat curl; do
-	command -v "$tool" >/dev/null || die "$tool is not installed (make deps)"
-done
+stop_pid() {
+	local pid=$1
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for _ in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
 
-tmp=$(mktemp -d /tmp/kafkaaggregator-demo.XXXXXX)
-dev_pid=
-stop() {
-	if [ -n "$dev_pid" ] && kill -0 "$dev_pid" 2>/dev/null; then
-		kill -TERM "$dev_pid" 2>/dev/null || true
-		for _ in $(seq 50); do
-			kill -0 "$dev_pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$dev_pid" 2>/dev/null || true
-	fi
-	[ -z "$dev_pid" ] || wait "$dev_pid" 2>/dev/null || true
+cleanup() {
+	stop_pid "$worker_pid"
+	stop_pid "$dev_pid"
 	rm -rf "$tmp"
 }
-trap stop EXIT
+trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-echo "== starting the dev stack"
-"$BIN" dev-stack --env-file "$tmp/env" 2>"$tmp/dev-stack.err" &
+step() {
+	echo
+	echo "== $*"
+}
+
+[ -x "$BIN" ] || die "$BIN not found: run 'make' first"
+
+step "kafkaaggregator dev-stack --config-file example/aggregator-config.yaml"
+"$BIN" dev-stack --config-file example/aggregator-config.yaml \
+	--env-file "$tmp/env" >"$tmp/dev-stack.log" 2>&1 &
 dev_pid=$!
 for _ in $(seq 100); do
-	[ -f "$tmp/env" ] && break
+	[ -s "$tmp/env" ] && break
 	if ! kill -0 "$dev_pid" 2>/dev/null; then
-		cat "$tmp/dev-stack.err" >&2
-		die "the dev stack did not start (is another dev stack, Kafka or" \
-			"Schema Registry using ports 9092 and 8081?)"
+		cat "$tmp/dev-stack.log" >&2
+		dev_pid=
+		die "the dev stack did not start (are ports 9092 and 8081 free?)"
 	fi
 	sleep 0.1
 done
-[ -f "$tmp/env" ] || die "the dev stack was not ready after 10 s"
-echo "== $tmp/env:"
-cat "$tmp/env"
+[ -s "$tmp/env" ] || die "the dev stack was not ready after 10 s"
+cat "$tmp/dev-stack.log"
+set -a
+. "$tmp/env"
+set +a
 
-echo
-echo "== kcat -b $KAFKA -L"
-timeout 10 kcat -b "$KAFKA" -m 5 -L
+step "kafkaaggregator init-example"
+"$BIN" init-example
 
-subject=demo-value
-schema='{"type":"record","name":"demo","namespace":"kafkaaggregator","fields":[{"name":"time","type":"double"},{"name":"value0","type":"double"}]}'
-body=$(python3 -c 'import json, sys; print(json.dumps({"schema": sys.argv[1]}))' "$schema")
+step "kafkaaggregator generate-agents"
+"$BIN" generate-agents
 
-echo
-echo "== POST $REGISTRY/subjects/$subject/versions"
-curl -sS --fail-with-body --max-time 5 -X POST \
-	-H 'Content-Type: application/vnd.schemaregistry.v1+json' \
-	--data "$body" "$REGISTRY/subjects/$subject/versions"
-echo
-echo "== GET $REGISTRY/subjects/$subject/versions/latest"
-curl -sS --fail-with-body --max-time 5 \
-	"$REGISTRY/subjects/$subject/versions/latest"
-echo
-echo "== GET $REGISTRY/schemas/ids/1"
-curl -sS --fail-with-body --max-time 5 "$REGISTRY/schemas/ids/1"
-echo
-echo "== GET $REGISTRY/subjects"
-curl -sS --fail-with-body --max-time 5 "$REGISTRY/subjects"
-echo
+step "make"
+"$MAKE" --no-print-directory -s BIN="$BIN" all
+echo "built $BIN with $(ls agents/*.c | wc -l) generated files"
 
-echo
-echo "== stopping the dev stack"
-kill -TERM "$dev_pid"
-status=0
-wait "$dev_pid" || status=$?
+step "kafkaaggregator agents"
+"$BIN" agents
+
+step "kafkaaggregator worker (in the background)"
+"$BIN" worker >"$tmp/worker.log" 2>&1 &
+worker_pid=$!
+for _ in $(seq 200); do
+	grep -q "assigned" "$tmp/worker.log" && break
+	kill -0 "$worker_pid" 2>/dev/null ||
+		{ cat "$tmp/worker.log" >&2; worker_pid=; die "the worker exited"; }
+	sleep 0.1
+done
+grep -q "assigned" "$tmp/worker.log" ||
+	die "the worker got no partitions within 20 s"
+grep -E "assigned|web:" "$tmp/worker.log" | sed 's/^/  /'
+
+step "kafkaaggregator produce --frequency 20 --max-messages 100"
+"$BIN" produce --frequency 20 --max-messages 100
+
+# The last window closes when the topics have been quiet for the idle
+# timeout (window + expiration + 1 s = 2 s).
+sleep 3
+step "what the worker logged for aggregated-example-000"
+grep "on aggregated-example-000 " "$tmp/worker.log" | sed 's/^/  /' || true
+
+step "kafkaaggregator consume --topic aggregated-example-000 --from-beginning"
+"$BIN" consume --topic aggregated-example-000 --from-beginning --timeout 3 |
+	tee "$tmp/out.jsonl"
+n=$(wc -l <"$tmp/out.jsonl")
+[ "$n" -gt 0 ] || die "no aggregated records on aggregated-example-000"
+
+step "stopping the worker and the dev stack"
+stop_pid "$worker_pid"
+worker_pid=
+stop_pid "$dev_pid"
 dev_pid=
-[ "$status" -eq 0 ] || die "the dev stack exited with status $status"
-echo "demo: done"
+echo "demo: $n aggregated records of aggregated-example-000 shown above"

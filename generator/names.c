@@ -66,24 +66,13 @@ static bool is_avro_name(const char *s)
 
 char *ka_names_field_ident(const char *name)
 {
-        size_t len = strlen(name);
-        bool keyword, reserved;
-        char *id, *p;
+        char *id;
 
         if (!is_avro_name(name))
                 return NULL;
-        keyword = ka_names_is_c_keyword(name);
-        reserved = name[0] == '_';
-        id = p = malloc(len + 2);
-        if (!id)
+        if (asprintf(&id, "%s%s%s", name[0] == '_' ? "f" : "", name,
+                     ka_names_is_c_keyword(name) ? "_" : "") < 0)
                 return NULL;
-        if (reserved)
-                *p++ = 'f';
-        memcpy(p, name, len);
-        p += len;
-        if (keyword)
-                *p++ = '_';
-        *p = '\0';
         return shorten(id, name, KA_NAMES_FIELD_MAX);
 }
 

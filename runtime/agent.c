@@ -1,6 +1,5 @@
 /*
- * Names of operations, the empty agent table a binary without generated
- * agents links, and the `agents` command that lists the table.
+ * Names of operations, and the `agents` command that lists the agent table.
  */
 #include "agent.h"
 #include "cli.h"
@@ -9,9 +8,6 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-__attribute__((weak)) const ka_agent_t *const ka_agents[1] = {NULL};
-__attribute__((weak)) const size_t ka_agents_count = 0;
 
 const char *ka_op_name(ka_op_t op)
 {

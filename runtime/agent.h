@@ -114,8 +114,8 @@ typedef struct ka_agent_s {
 
 /*
  * The agents compiled into this binary: defined by the generated
- * agents/agents_table.c; without generated agents, an empty table in
- * agent.c stands in (a weak definition).
+ * agents/agents_table.c; without generated agents, the empty table of
+ * agents_none.c stands in.
  */
 extern const ka_agent_t *const ka_agents[];
 extern const size_t ka_agents_count;

@@ -5,6 +5,7 @@ exact statistics over several windows, the min_sample_size fallback, two
 sources into one aggregated topic with map, nullable fields carrying nulls,
 JSON source messages, corrupt messages counted and skipped, group_by_key.
 """
+import json
 import random
 import struct
 import subprocess
@@ -240,6 +241,19 @@ keys = subprocess.run(
      names["keyed-out"], "-o", "beginning", "-e", "-q", "-f", "%k\n"],
     capture_output=True, text=True, timeout=30).stdout.split()
 check(sorted(keys) == ["alpha", "beta"], f"group_by_key: record keys {keys}")
+
+listed = json.loads(subprocess.run(
+    [pipe.worker_bin, "agents", "--json"], capture_output=True, text=True,
+    timeout=10).stdout)
+rows = {(a["name"], a["topic"]) for a in listed}
+check((f"@{names['plant-out']}.process_source_topic", names["temp"]) in rows
+      and (f"@{names['plant-out']}.process_source_topic",
+           names["pressure"]) in rows and len(rows) == 8,
+      "agents --json: one row per source topic of each agent")
+table = subprocess.run([pipe.worker_bin, "agents"], capture_output=True,
+                       text=True, timeout=10).stdout
+check(f"│ {names['exact']} " in table and "Process incoming messages for the"
+      in table, "agents: the table")
 
 log = pipe.worker_log()
 check(" messages aggregated on " in log, "worker logs emitted windows")

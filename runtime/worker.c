@@ -1057,8 +1057,13 @@ int ka_worker_main(int argc, char **argv)
         for (size_t a = 0; a < w.nagents; a++) {
                 agent_rt_t *art = &w.agents[a];
 
-                if ((rc = out_schema_id(&w, art->agent, &art->out_id)))
+                if ((rc = out_schema_id(&w, art->agent, &art->out_id))) {
+                        /* Stopped while waiting for the registry: a clean
+                         * stop, nothing was consumed. */
+                        if (stop_flag)
+                                rc = KA_EXIT_OK;
                         goto out;
+                }
                 if (!(art->agg =
                               ka_aggregate_new(art->agent, 0, art->out_id))) {
                         rc = ka_cli_fail(CMD, "out of memory");

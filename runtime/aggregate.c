@@ -76,9 +76,9 @@ ka_windows_t *ka_aggregate_windows(ka_aggregate_t *agg)
         return agg->windows;
 }
 
-double *ka_aggregate_row(ka_aggregate_t *agg)
+double *ka_aggregate_row(ka_aggregate_t *agg, bool clear)
 {
-        for (size_t i = 0; i < agg->agent->nfields; i++)
+        for (size_t i = 0; clear && i < agg->agent->nfields; i++)
                 agg->row[i] = NAN;
         return agg->row;
 }

@@ -10,6 +10,7 @@
 #include "agent.h"
 #include "window.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,10 +42,11 @@ void ka_aggregate_destroy(ka_aggregate_t *agg);
 ka_windows_t *ka_aggregate_windows(ka_aggregate_t *agg);
 
 /*
- * A row buffer of agent->nfields doubles, all NaN, for the decoder to fill
- * (owned by agg, reused: valid until the next call).
+ * The row buffer of agent->nfields doubles (owned by agg, reused): set to
+ * NaN when clear, for the decoder to fill; as the decoder left it
+ * otherwise, for ka_windows_add().
  */
-double *ka_aggregate_row(ka_aggregate_t *agg);
+double *ka_aggregate_row(ka_aggregate_t *agg, bool clear);
 
 /*
  * Closes what is due at wall-clock now_ms (see ka_windows_close()),

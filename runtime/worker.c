@@ -90,6 +90,9 @@ typedef struct topic_rt_s {
         const rd_kafka_topic_t *rkt; /* learnt from the first message */
         binding_t *bindings;
         size_t nbindings;
+        /* per binding, for the message being handled */
+        ka_decode_result_t *res;
+        int64_t *event_ms;
         /* per partition: next offset to read (-1 unknown) and, per binding,
          * its agent's slot (SIZE_MAX when not assigned) */
         int64_t *next;
@@ -136,7 +139,7 @@ typedef struct worker_s {
         _Atomic bool brokers_down;
 } worker_t;
 
-/* ---- topics and slots ---------------------------------------------- */
+/* ---- topics and slots ---- */
 
 static topic_rt_t *topic_by_name(worker_t *w, const char *name)
 {
@@ -210,7 +213,7 @@ static bool agent_add_slot(agent_rt_t *art, topic_rt_t *t, int32_t p,
         return true;
 }
 
-/* ---- commit metadata ------------------------------------------------- */
+/* ---- commit metadata ---- */
 
 /* {"ka":1,"closed_through":{"<agent>":<ms>,...}} for partition p of t. */
 static char *metadata_of(const topic_rt_t *t, int32_t p)
@@ -250,7 +253,7 @@ static int64_t metadata_closed_through(const void *md, size_t len,
         return ct;
 }
 
-/* ---- snapshots and commits -------------------------------------------- */
+/* ---- snapshots and commits ---- */
 
 static void snapshot_take(worker_t *w)
 {
@@ -358,7 +361,7 @@ static void commit_safe(worker_t *w, bool sync)
         free(best);
 }
 
-/* ---- producing ---------------------------------------------------------- */
+/* ---- producing ---- */
 
 static void inflight_unlink(worker_t *w, inflight_t *f)
 {
@@ -472,7 +475,7 @@ static void on_emit(const ka_aggregate_out_t *out, void *opaque)
         produce(w, f);
 }
 
-/* ---- the periodic round ------------------------------------------------ */
+/* ---- the periodic round ---- */
 
 static void report_partitions(worker_t *w, agent_rt_t *art, int64_t now)
 {
@@ -564,7 +567,7 @@ static void tick(worker_t *w, int64_t now)
         w->last_tick = now;
 }
 
-/* ---- messages ------------------------------------------------------------ */
+/* ---- messages ---- */
 
 static void decode_error(topic_rt_t *t, const rd_kafka_message_t *rkm,
                          ka_decode_result_t res, int64_t now)
@@ -580,6 +583,60 @@ static void decode_error(topic_rt_t *t, const rd_kafka_message_t *rkm,
                 ka_decode_result_name(res));
 }
 
+/* Re-reads rkm later: its writer schema could not be fetched, and a message
+ * is never dropped for a transient failure. */
+static void retry_later(worker_t *w, topic_rt_t *t,
+                        const rd_kafka_message_t *rkm)
+{
+        rd_kafka_topic_partition_list_t *list =
+                rd_kafka_topic_partition_list_new(1);
+        rd_kafka_error_t *error;
+
+        rd_kafka_topic_partition_list_add(list, t->name, rkm->partition)
+                ->offset = rkm->offset;
+        error = rd_kafka_seek_partitions(w->consumer, list, 5000);
+        if (error) {
+                ka_error("topic %s [%d]: cannot seek back to offset %" PRId64
+                         ": %s",
+                         t->name, (int)rkm->partition, (int64_t)rkm->offset,
+                         rd_kafka_error_string(error));
+                rd_kafka_error_destroy(error);
+        } else {
+                ka_warn("topic %s [%d]: the schema registry is unreachable; "
+                        "offset %" PRId64 " will be read again",
+                        t->name, (int)rkm->partition, (int64_t)rkm->offset);
+                t->next[rkm->partition] = rkm->offset;
+        }
+        rd_kafka_topic_partition_list_destroy(list);
+}
+
+static void add(topic_rt_t *t, size_t b, const rd_kafka_message_t *rkm,
+                int64_t now)
+{
+        agent_rt_t *art = t->bindings[b].art;
+        size_t slot = t->slots[(size_t)rkm->partition * t->nbindings + b];
+        int64_t event_ms = t->event_ms[b];
+
+        switch (ka_windows_add(ka_aggregate_windows(art->agg), slot,
+                               rkm->offset, event_ms, rkm->key, rkm->key_len,
+                               ka_aggregate_row(art->agg, false))) {
+        case KA_WINDOW_LATE:
+                ka_debug("%s: late message from %s [%d] at offset %" PRId64
+                         " (event time %" PRId64 " ms): its window is closed",
+                         art->agent->name, t->name, (int)rkm->partition,
+                         (int64_t)rkm->offset, event_ms);
+                break;
+        case KA_WINDOW_INVALID:
+                decode_error(t, rkm, KA_DECODE_TIME, now);
+                break;
+        case KA_WINDOW_NOMEM:
+                ka_crit("%s: out of memory adding a message", art->agent->name);
+                break;
+        default:
+                break;
+        }
+}
+
 static void handle(worker_t *w, const rd_kafka_message_t *rkm, int64_t now)
 {
         topic_rt_t *t;
@@ -593,55 +650,42 @@ static void handle(worker_t *w, const rd_kafka_message_t *rkm, int64_t now)
         if (!(t = topic_of(w, rkm)) || rkm->partition < 0 ||
             !topic_grow(t, rkm->partition))
                 return;
-        t->next[rkm->partition] = rkm->offset + 1;
-        t->nmsgs++;
-        t->nbytes += rkm->len;
         ts = rd_kafka_message_timestamp(rkm, NULL);
         if (ts < 0)
                 ts = now;
 
+        /* Every agent reading the topic decodes first, so that a message
+         * read again after a registry failure is added to none twice. */
         for (size_t b = 0; b < t->nbindings; b++) {
                 agent_rt_t *art = t->bindings[b].art;
-                size_t slot =
-                        t->slots[(size_t)rkm->partition * t->nbindings + b];
-                double *row;
-                int64_t event_ms = ts;
-                ka_decode_result_t res;
 
-                if (slot == SIZE_MAX)
+                t->res[b] = KA_DECODE__COUNT; /* not this agent's */
+                if (t->slots[(size_t)rkm->partition * t->nbindings + b] ==
+                    SIZE_MAX)
                         continue;
-                row = ka_aggregate_row(art->agg);
-                res = ka_decoder_decode(art->decoders[t->bindings[b].source],
-                                        rkm->payload, rkm->len, row, &event_ms);
-                if (res) {
-                        decode_error(t, rkm, res, now);
-                        continue;
+                t->event_ms[b] = ts;
+                t->res[b] = ka_decoder_decode(
+                        art->decoders[t->bindings[b].source], rkm->payload,
+                        rkm->len, ka_aggregate_row(art->agg, true),
+                        &t->event_ms[b]);
+                if (t->res[b] == KA_DECODE_REGISTRY) {
+                        retry_later(w, t, rkm);
+                        return;
                 }
-                switch (ka_windows_add(ka_aggregate_windows(art->agg), slot,
-                                       rkm->offset, event_ms, rkm->key,
-                                       rkm->key_len, row)) {
-                case KA_WINDOW_LATE:
-                        ka_debug("%s: late message from %s [%d] at offset "
-                                 "%" PRId64 " (event time %" PRId64
-                                 " ms): its window is closed",
-                                 art->agent->name, t->name, (int)rkm->partition,
-                                 (int64_t)rkm->offset, event_ms);
-                        break;
-                case KA_WINDOW_INVALID:
-                        decode_error(t, rkm, KA_DECODE_TIME, now);
-                        break;
-                case KA_WINDOW_NOMEM:
-                        ka_crit("%s: out of memory adding a message",
-                                art->agent->name);
-                        break;
-                default:
-                        break;
-                }
+        }
+
+        t->next[rkm->partition] = rkm->offset + 1;
+        t->nmsgs++;
+        t->nbytes += rkm->len;
+        for (size_t b = 0; b < t->nbindings; b++) {
+                if (t->res[b] == KA_DECODE_OK)
+                        add(t, b, rkm, now);
+                else if (t->res[b] != KA_DECODE__COUNT)
+                        decode_error(t, rkm, t->res[b], now);
         }
 }
 
-/* ---- rebalancing ----------------------------------------------------------
- */
+/* ---- rebalancing ---- */
 
 static void unassign_all(worker_t *w)
 {
@@ -770,8 +814,7 @@ static bool healthy(void *opaque)
                wall_ms() - atomic_load(&w->last_poll) < 5000;
 }
 
-/* ---- setup -----------------------------------------------------------------
- */
+/* ---- setup ---- */
 
 /* The registry id of agent's aggregated schema: looked up, registered when
  * absent, retried while the registry is unreachable. */
@@ -863,6 +906,13 @@ static bool setup_agents(worker_t *w)
                         t->bindings = nb;
                         t->bindings[t->nbindings++] =
                                 (binding_t){.art = art, .source = s};
+                        free(t->res);
+                        free(t->event_ms);
+                        t->res = calloc(t->nbindings, sizeof(*t->res));
+                        t->event_ms =
+                                calloc(t->nbindings, sizeof(*t->event_ms));
+                        if (!t->res || !t->event_ms)
+                                return false;
                 }
                 art->late = agent_metric(
                         art, "kafkaaggregator_late_messages_total",
@@ -971,6 +1021,8 @@ static void worker_release(worker_t *w)
         }
         for (size_t i = 0; w->topics && i < w->ntopics; i++) {
                 free(w->topics[i].bindings);
+                free(w->topics[i].res);
+                free(w->topics[i].event_ms);
                 free(w->topics[i].next);
                 free(w->topics[i].slots);
         }

@@ -39,7 +39,10 @@ def _cleanup():
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
-    shutil.rmtree(TMP, ignore_errors=True)
+    if os.environ.get("KA_KEEP_TMP"):
+        print(f"kept {TMP}")
+    else:
+        shutil.rmtree(TMP, ignore_errors=True)
 
 
 atexit.register(_cleanup)

@@ -24,7 +24,7 @@ TEST_PKGS := cmocka
 BUILD_DEB_PKGS := gcc make pkg-config librdkafka-dev libavro-dev \
 	libcurl4-openssl-dev libjansson-dev libyaml-dev libmicrohttpd-dev
 TEST_DEB_PKGS := libcmocka-dev kcat curl clang-format cppcheck \
-	docker-compose python3
+	docker-compose python3 python3-yaml
 
 # The full warning set of STYLE.md; the code carries all of it.
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \

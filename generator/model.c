@@ -378,7 +378,7 @@ json_t *ka_model_agent(const ka_config_t *cfg, const ka_config_topic_t *topic,
 
                 sctx = json_pack(
                         "{s:s, s:I, s:s, s:i, s:i, s:o, s:I, s:I, s:o, s:o, "
-                        "s:o, s:b}",
+                        "s:o, s:b, s:b}",
                         "topic", src->name, "index", (json_int_t)s, "subject",
                         ms->subject, "schema_id", (int)ms->schema_id,
                         "schema_version", (int)ms->schema_version,
@@ -431,10 +431,13 @@ json_t *ka_model_agent(const ka_config_t *cfg, const ka_config_topic_t *topic,
                 topic->group_by_key, "ops", ops, "nops",
                 (json_int_t)topic->nops, "nfields", (json_int_t)nrow, "nvalues",
                 (json_int_t)(nrow * topic->nops), "sources", srcs);
-        if (ctx)
+        if (ctx) {
+                json_object_set_new(ctx, "has_values",
+                                    json_boolean(nrow * topic->nops > 0));
                 *record_schema = schema_json;
-        else
+        } else {
                 free(schema_json);
+        }
 
 out:
         json_decref(schema);

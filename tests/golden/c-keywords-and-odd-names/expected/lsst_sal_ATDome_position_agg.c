@@ -28,10 +28,12 @@ typedef struct source0_record_s {
         /* return */
         int32_t return_;
         double dome_Azimuth_2;
+        /* false where a nullable field was null; the leading underscores
+         * keep these apart from field identifiers, which never have one */
         struct {
                 bool return_;
-                bool none;
-        } present; /* false where a nullable field was null */
+                bool _none;
+        } _present;
 } source0_record_t;
 
 /* The writer schema, in Parsing Canonical Form. */
@@ -65,8 +67,8 @@ static ka_err_t source0_read(ka_avro_reader_t *r, source0_record_t *rec)
         err = ka_avro_read_union_index(r, 2, &branch);
         if (err)
                 return err;
-        rec->present.return_ = branch == 1;
-        if (rec->present.return_)
+        rec->_present.return_ = branch == 1;
+        if (rec->_present.return_)
                 err = ka_avro_read_int(r, &rec->return_);
         if (err)
                 return err;
@@ -93,7 +95,7 @@ static ka_err_t source0_decode(const uint8_t *buf, size_t len, double *row,
         row[1] = (double)rec.struct_;
         row[2] = (double)rec.f_private;
         row[3] = NAN;
-        if (rec.present.return_)
+        if (rec._present.return_)
                 row[3] = (double)rec.return_;
         row[4] = (double)rec.dome_Azimuth_2;
         (void)event_ms;

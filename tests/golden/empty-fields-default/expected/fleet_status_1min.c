@@ -22,10 +22,12 @@ typedef struct source0_record_s {
         float speed;
         int64_t odometer;
         double fuel;
+        /* false where a nullable field was null; the leading underscores
+         * keep these apart from field identifiers, which never have one */
         struct {
                 bool fuel;
-                bool none;
-        } present; /* false where a nullable field was null */
+                bool _none;
+        } _present;
 } source0_record_t;
 
 /* The writer schema, in Parsing Canonical Form. */
@@ -62,8 +64,8 @@ static ka_err_t source0_read(ka_avro_reader_t *r, source0_record_t *rec)
         err = ka_avro_read_union_index(r, 2, &branch);
         if (err)
                 return err;
-        rec->present.fuel = branch == 1;
-        if (rec->present.fuel)
+        rec->_present.fuel = branch == 1;
+        if (rec->_present.fuel)
                 err = ka_avro_read_double(r, &rec->fuel);
         if (err)
                 return err;
@@ -86,7 +88,7 @@ static ka_err_t source0_decode(const uint8_t *buf, size_t len, double *row,
         row[0] = (double)rec.speed;
         row[1] = (double)rec.odometer;
         row[2] = NAN;
-        if (rec.present.fuel)
+        if (rec._present.fuel)
                 row[2] = (double)rec.fuel;
         (void)event_ms;
         return KA_OK;

@@ -27,11 +27,13 @@ typedef struct source0_record_s {
         int32_t nullable_last;
         int64_t ts_ms;
         double last;
+        /* false where a nullable field was null; the leading underscores
+         * keep these apart from field identifiers, which never have one */
         struct {
                 bool nullable_first;
                 bool nullable_last;
-                bool none;
-        } present; /* false where a nullable field was null */
+                bool _none;
+        } _present;
 } source0_record_t;
 
 /* The writer schema, in Parsing Canonical Form. */
@@ -102,8 +104,8 @@ static ka_err_t source0_read(ka_avro_reader_t *r, source0_record_t *rec)
         err = ka_avro_read_union_index(r, 2, &branch);
         if (err)
                 return err;
-        rec->present.nullable_first = branch == 1;
-        if (rec->present.nullable_first)
+        rec->_present.nullable_first = branch == 1;
+        if (rec->_present.nullable_first)
                 err = ka_avro_read_double(r, &rec->nullable_first);
         if (err)
                 return err;
@@ -111,8 +113,8 @@ static ka_err_t source0_read(ka_avro_reader_t *r, source0_record_t *rec)
         err = ka_avro_read_union_index(r, 2, &branch);
         if (err)
                 return err;
-        rec->present.nullable_last = branch == 0;
-        if (rec->present.nullable_last)
+        rec->_present.nullable_last = branch == 0;
+        if (rec->_present.nullable_last)
                 err = ka_avro_read_int(r, &rec->nullable_last);
         if (err)
                 return err;
@@ -229,10 +231,10 @@ static ka_err_t source0_decode(const uint8_t *buf, size_t len, double *row,
         row[2] = (double)rec.f;
         row[3] = (double)rec.d;
         row[4] = NAN;
-        if (rec.present.nullable_first)
+        if (rec._present.nullable_first)
                 row[4] = (double)rec.nullable_first;
         row[5] = NAN;
-        if (rec.present.nullable_last)
+        if (rec._present.nullable_last)
                 row[5] = (double)rec.nullable_last;
         row[6] = (double)rec.last;
         *event_ms = rec.ts_ms;

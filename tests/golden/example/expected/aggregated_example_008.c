@@ -29,9 +29,11 @@ typedef struct source0_record_s {
         double value7;
         double value8;
         double value9;
+        /* false where a nullable field was null; the leading underscores
+         * keep these apart from field identifiers, which never have one */
         struct {
-                bool none;
-        } present; /* false where a nullable field was null */
+                bool _none;
+        } _present;
 } source0_record_t;
 
 /* The writer schema, in Parsing Canonical Form. */

@@ -22,9 +22,11 @@
 typedef struct source0_record_s {
         double value;
         float rate;
+        /* false where a nullable field was null; the leading underscores
+         * keep these apart from field identifiers, which never have one */
         struct {
-                bool none;
-        } present; /* false where a nullable field was null */
+                bool _none;
+        } _present;
 } source0_record_t;
 
 /* The writer schema, in Parsing Canonical Form. */
@@ -90,9 +92,11 @@ static const ka_agent_field_t source0_fields[] = {
 typedef struct source1_record_s {
         double value;
         int32_t rate;
+        /* false where a nullable field was null; the leading underscores
+         * keep these apart from field identifiers, which never have one */
         struct {
-                bool none;
-        } present; /* false where a nullable field was null */
+                bool _none;
+        } _present;
 } source1_record_t;
 
 /* The writer schema, in Parsing Canonical Form. */

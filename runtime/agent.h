@@ -83,7 +83,7 @@ typedef struct ka_agent_result_s {
 } ka_agent_result_t;
 
 typedef struct ka_agent_s {
-        const char *name; /* the aggregated topic */
+        const char *name;        /* the aggregated topic */
         const char *config_file; /* the config it was generated from */
 
         /* Aggregated record schema JSON, registered as `<name>-value`. */

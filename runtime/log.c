@@ -49,10 +49,10 @@ bool ka_log_level_parse(const char *name, ka_log_level_t *level)
                 const char *name;
                 ka_log_level_t level;
         } names[] = {
-            {"crit", KA_LOG_CRIT},    {"critical", KA_LOG_CRIT},
-            {"error", KA_LOG_ERROR},  {"warn", KA_LOG_WARN},
-            {"warning", KA_LOG_WARN}, {"info", KA_LOG_INFO},
-            {"debug", KA_LOG_DEBUG},
+                {"crit", KA_LOG_CRIT},    {"critical", KA_LOG_CRIT},
+                {"error", KA_LOG_ERROR},  {"warn", KA_LOG_WARN},
+                {"warning", KA_LOG_WARN}, {"info", KA_LOG_INFO},
+                {"debug", KA_LOG_DEBUG},
         };
 
         for (size_t i = 0; i < KA_ARRAY_SIZE(names); i++) {

@@ -62,10 +62,10 @@ static void env_defaults(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(log_levels_parse),
-            cmocka_unit_test(log_level_filters),
-            cmocka_unit_test(numbers_in_range),
-            cmocka_unit_test(env_defaults),
+                cmocka_unit_test(log_levels_parse),
+                cmocka_unit_test(log_level_filters),
+                cmocka_unit_test(numbers_in_range),
+                cmocka_unit_test(env_defaults),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

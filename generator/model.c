@@ -104,6 +104,28 @@ static json_t *literal_lines(const char *s)
         return lines;
 }
 
+/*
+ * `.key = "value",` as a line of a designated initializer indented by
+ * indent columns, broken after `=` the way clang-format breaks it: when
+ * the line is longer than 80 columns and the break saves room (a key longer
+ * than the continuation indent of 8).
+ */
+static json_t *init_line(const char *key, const char *value, int indent)
+{
+        size_t keylen = strlen(key) + 4; /* ".key = " */
+        bool wrap =
+                (size_t)indent + keylen + strlen(value) + 3 > 80 && keylen > 8;
+        char *line;
+        json_t *j;
+
+        if (asprintf(&line, ".%s =%s%*s\"%s\",", key, wrap ? "\n" : " ",
+                     wrap ? indent + 8 : 0, "", value) < 0)
+                return NULL;
+        j = json_string(line);
+        free(line);
+        return j;
+}
+
 /* s with what would end a C comment or string made harmless. */
 static char *comment_safe(const char *s)
 {
@@ -273,8 +295,10 @@ static json_t *time_field_ctx(const ka_schema_field_t *f)
         if (f->num == KA_NUM_LONG)
                 conv = strcmp(f->logical_type, "timestamp-micros") ? "millis"
                                                                    : "micros";
-        return json_pack("{s:s, s:s, s:b}", "name", f->name, "ident", f->ident,
-                         conv, true);
+        return json_pack("{s:s, s:o, s:s, s:b}", "name", f->name,
+                         "time_field_init",
+                         init_line("time_field", f->name, 16), "ident",
+                         f->ident, conv, true);
 }
 
 json_t *ka_model_agent(const ka_config_t *cfg, const ka_config_topic_t *topic,
@@ -367,8 +391,9 @@ json_t *ka_model_agent(const ka_config_t *cfg, const ka_config_topic_t *topic,
                         json_array_append_new(outputs, json_string(out_name));
                         json_array_append_new(
                                 fields,
-                                json_pack("{s:s, s:s, s:s, s:s, s:b, s:I}",
-                                          "name", f->name, "out_name", out_name,
+                                json_pack("{s:s, s:o, s:s, s:s, s:b, s:I}",
+                                          "name", f->name, "out_name_init",
+                                          init_line("out_name", out_name, 16),
                                           "ident", f->ident, "num",
                                           num_enum(f->num), "nullable",
                                           f->nullable, "row",
@@ -387,6 +412,8 @@ json_t *ka_model_agent(const ka_config_t *cfg, const ka_config_topic_t *topic,
                         (json_int_t)(nrow - first), "members", members, "steps",
                         steps, "fields", fields, "has_fields", nrow > first,
                         "has_members", json_array_size(members) > 0);
+                json_object_set_new(sctx, "topic_init",
+                                    init_line("topic", src->name, 16));
                 if (tf)
                         json_object_set_new(sctx, "time_field",
                                             time_field_ctx(tf));
@@ -432,6 +459,9 @@ json_t *ka_model_agent(const ka_config_t *cfg, const ka_config_topic_t *topic,
                 (json_int_t)topic->nops, "nfields", (json_int_t)nrow, "nvalues",
                 (json_int_t)(nrow * topic->nops), "sources", srcs);
         if (ctx) {
+                json_object_set_new(
+                        ctx, "config_init",
+                        init_line("config_file", config_comment, 8));
                 json_object_set_new(ctx, "has_values",
                                     json_boolean(nrow * topic->nops > 0));
                 *record_schema = schema_json;

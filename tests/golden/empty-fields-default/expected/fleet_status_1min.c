@@ -45,13 +45,16 @@ static ka_err_t source0_read(ka_avro_reader_t *r, source0_record_t *rec)
         ka_err_t err;
         int32_t branch = 0;
 
-        err = ka_avro_skip_double(r); /* time */
+        /* time */
+        err = ka_avro_skip_double(r);
         if (err)
                 return err;
-        err = ka_avro_skip_double(r); /* window_size */
+        /* window_size */
+        err = ka_avro_skip_double(r);
         if (err)
                 return err;
-        err = ka_avro_skip_long(r); /* count */
+        /* count */
+        err = ka_avro_skip_long(r);
         if (err)
                 return err;
         err = ka_avro_read_float(r, &rec->speed);
@@ -69,7 +72,8 @@ static ka_err_t source0_read(ka_avro_reader_t *r, source0_record_t *rec)
                 err = ka_avro_read_double(r, &rec->fuel);
         if (err)
                 return err;
-        err = ka_avro_skip_string(r); /* driver */
+        /* driver */
+        err = ka_avro_skip_string(r);
         if (err)
                 return err;
         (void)branch;

@@ -73,7 +73,8 @@ static ka_err_t source0_read(ka_avro_reader_t *r, source0_record_t *rec)
         ka_err_t err;
         int32_t branch = 0;
 
-        err = ka_avro_skip_double(r); /* time */
+        /* time */
+        err = ka_avro_skip_double(r);
         if (err)
                 return err;
         err = ka_avro_read_int(r, &rec->i);
@@ -88,16 +89,20 @@ static ka_err_t source0_read(ka_avro_reader_t *r, source0_record_t *rec)
         err = ka_avro_read_double(r, &rec->d);
         if (err)
                 return err;
-        err = ka_avro_skip_null(r); /* n */
+        /* n */
+        err = ka_avro_skip_null(r);
         if (err)
                 return err;
-        err = ka_avro_skip_boolean(r); /* b */
+        /* b */
+        err = ka_avro_skip_boolean(r);
         if (err)
                 return err;
-        err = ka_avro_skip_bytes(r); /* by */
+        /* by */
+        err = ka_avro_skip_bytes(r);
         if (err)
                 return err;
-        err = ka_avro_skip_string(r); /* s */
+        /* s */
+        err = ka_avro_skip_string(r);
         if (err)
                 return err;
         /* nullable_first: union of null and double */
@@ -193,13 +198,16 @@ static ka_err_t source0_read(ka_avro_reader_t *r, source0_record_t *rec)
         err = ka_avro_read_long(r, &rec->ts_ms);
         if (err)
                 return err;
-        err = ka_avro_skip_int(r); /* day */
+        /* day */
+        err = ka_avro_skip_int(r);
         if (err)
                 return err;
-        err = ka_avro_skip_bytes(r); /* amount */
+        /* amount */
+        err = ka_avro_skip_bytes(r);
         if (err)
                 return err;
-        err = ka_avro_skip_string(r); /* id */
+        /* id */
+        err = ka_avro_skip_string(r);
         if (err)
                 return err;
         {

@@ -54,7 +54,8 @@ static ka_err_t source0_read(ka_avro_reader_t *r, source0_record_t *rec)
         ka_err_t err;
         int32_t branch = 0;
 
-        err = ka_avro_skip_double(r); /* time */
+        /* time */
+        err = ka_avro_skip_double(r);
         if (err)
                 return err;
         err = ka_avro_read_double(r, &rec->value0);

@@ -40,13 +40,16 @@ static ka_err_t source0_read(ka_avro_reader_t *r, source0_record_t *rec)
 
         (void)rec;
 
-        err = ka_avro_skip_double(r); /* time */
+        /* time */
+        err = ka_avro_skip_double(r);
         if (err)
                 return err;
-        err = ka_avro_skip_string(r); /* door */
+        /* door */
+        err = ka_avro_skip_string(r);
         if (err)
                 return err;
-        err = ka_avro_skip_boolean(r); /* open */
+        /* open */
+        err = ka_avro_skip_boolean(r);
         if (err)
                 return err;
         (void)branch;

@@ -42,13 +42,15 @@ static ka_err_t source0_read(ka_avro_reader_t *r, source0_record_t *rec)
         ka_err_t err;
         int32_t branch = 0;
 
-        err = ka_avro_skip_double(r); /* time */
+        /* time */
+        err = ka_avro_skip_double(r);
         if (err)
                 return err;
         err = ka_avro_read_double(r, &rec->value);
         if (err)
                 return err;
-        err = ka_avro_skip_string(r); /* sensor */
+        /* sensor */
+        err = ka_avro_skip_string(r);
         if (err)
                 return err;
         err = ka_avro_read_float(r, &rec->rate);
@@ -111,7 +113,8 @@ static ka_err_t source1_read(ka_avro_reader_t *r, source1_record_t *rec)
         ka_err_t err;
         int32_t branch = 0;
 
-        err = ka_avro_skip_double(r); /* time */
+        /* time */
+        err = ka_avro_skip_double(r);
         if (err)
                 return err;
         err = ka_avro_read_double(r, &rec->value);

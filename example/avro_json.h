@@ -10,7 +10,8 @@
 #include <avro.h>
 
 /* Complex types nested deeper than this are an error, not a stack overflow.
- * Far above what consume decodes: ka_avro_skip_value() stops at 64. */
+ * Far above what consume decodes: its skip programs stop at
+ * KA_SKIP_MAX_DEPTH (64). */
 #define KA_AVRO_JSON_MAX_DEPTH 256
 
 /*

@@ -5,6 +5,8 @@
  */
 #include "consume.h"
 #include "avro_json.h"
+#include "avro_schema.h"
+#include "avro_skip.h"
 #include "avro_wire.h"
 #include "cli.h"
 #include "ka.h"
@@ -41,13 +43,16 @@ static void on_signal(int sig)
 }
 
 /*
- * How to decode the messages written with one schema id. When the id
- * cannot be used (unknown to the registry, an invalid or unsupported
- * schema), schema is NULL and why says so: the answer is kept so that a
- * topic full of such messages does not ask the registry each time.
+ * How to decode the messages written with one schema id: the skip program
+ * that checks a value, then avro-c. When the id cannot be used (unknown to
+ * the registry, an invalid or unsupported schema), schema is NULL and why
+ * says so: the answer is kept so that a topic full of such messages does
+ * not ask the registry each time.
  */
 typedef struct decoder_s {
         int32_t id;
+        int32_t *skip;
+        size_t skip_len;
         avro_schema_t schema;
         avro_value_iface_t *iface;
         avro_value_t value;
@@ -101,13 +106,13 @@ static double monotonic_s(void)
 /*
  * Whether schema holds an array whose items can take no bytes (null, empty
  * fixed, records of those). avro-c reads such an array item by item, so a
- * corrupt block count of 2^62 would run for ever; ka_avro_skip_value()
- * cannot bound it either. Named references are not followed (they would
- * recurse) and count as possibly empty.
+ * corrupt block count of 2^62 would run for ever (the skip program that
+ * checks the value first passes such a block at once). Named references
+ * are not followed (they would recurse) and count as possibly empty.
  */
 static bool maybe_empty(avro_schema_t schema, int depth)
 {
-        if (depth > KA_AVRO_MAX_DEPTH)
+        if (depth > KA_SKIP_MAX_DEPTH)
                 return true;
         switch (avro_typeof(schema)) {
         case AVRO_NULL:
@@ -129,7 +134,7 @@ static bool maybe_empty(avro_schema_t schema, int depth)
 
 static bool has_empty_array(avro_schema_t schema, int depth)
 {
-        if (depth > KA_AVRO_MAX_DEPTH)
+        if (depth > KA_SKIP_MAX_DEPTH)
                 return true;
         switch (avro_typeof(schema)) {
         case AVRO_RECORD:
@@ -165,6 +170,7 @@ static bool has_empty_array(avro_schema_t schema, int depth)
 static bool decoder_init(consumer_t *cs, decoder_t *d, char *errstr,
                          size_t errstr_size)
 {
+        ka_avro_schema_t *tree;
         const char *json;
         ka_err_t err;
 
@@ -176,12 +182,27 @@ static bool decoder_init(consumer_t *cs, decoder_t *d, char *errstr,
                 snprintf(d->why, sizeof(d->why), "%s", errstr);
                 return true;
         }
+        if (!(tree = ka_avro_schema_parse(json, errstr, errstr_size))) {
+                snprintf(d->why, sizeof(d->why),
+                         "schema id %d is not a valid Avro schema: %.400s",
+                         (int)d->id, errstr);
+                return true;
+        }
+        err = ka_avro_skip_compile(ka_avro_schema_root(tree), &d->skip,
+                                   &d->skip_len);
+        ka_avro_schema_destroy(tree);
+        if (err) {
+                snprintf(d->why, sizeof(d->why),
+                         "schema id %d: cannot check its values (%s)",
+                         (int)d->id, ka_err_str(err));
+                return true;
+        }
         if (avro_schema_from_json_length(json, strlen(json), &d->schema)) {
                 d->schema = NULL;
                 snprintf(d->why, sizeof(d->why),
                          "schema id %d is not a valid Avro schema: %s",
                          (int)d->id, avro_strerror());
-                return true;
+                goto unusable;
         }
         if (has_empty_array(d->schema, 0)) {
                 snprintf(d->why, sizeof(d->why),
@@ -202,8 +223,11 @@ unusable:
         if (d->iface)
                 avro_value_iface_decref(d->iface);
         d->iface = NULL;
-        avro_schema_decref(d->schema);
+        if (d->schema)
+                avro_schema_decref(d->schema);
         d->schema = NULL;
+        free(d->skip);
+        d->skip = NULL;
         return true;
 }
 
@@ -243,6 +267,7 @@ static void decoders_release(consumer_t *cs)
         for (size_t i = 0; i < cs->ndecoders; i++) {
                 decoder_t *d = &cs->decoders[i];
 
+                free(d->skip);
                 if (!d->schema)
                         continue;
                 avro_value_decref(&d->value);
@@ -278,7 +303,7 @@ static bool decode_avro(consumer_t *cs, const uint8_t *buf, size_t len,
         /* avro-c trusts lengths and counts; check the value first. */
         ka_avro_reader_init(&r, buf + KA_AVRO_HEADER_SIZE,
                             len - KA_AVRO_HEADER_SIZE);
-        if ((err = ka_avro_skip_value(&r, d->schema))) {
+        if ((err = ka_avro_skip_program(&r, d->skip, d->skip_len))) {
                 snprintf(why, why_size,
                          "corrupt Avro value for schema id %d (%s)", (int)id,
                          ka_err_str(err));

@@ -48,7 +48,4 @@ void ka_schema_destroy(ka_schema_t *schema);
 const ka_schema_field_t *ka_schema_field(const ka_schema_t *schema,
                                          const char *name);
 
-/* "int", "long", "float", "double". */
-const char *ka_num_type_name(ka_num_type_t num);
-
 #endif

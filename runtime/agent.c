@@ -21,6 +21,21 @@ const char *ka_op_name(ka_op_t op)
         return (unsigned)op < KA_OP__COUNT ? names[op] : NULL;
 }
 
+const char *ka_num_type_name(ka_num_type_t num)
+{
+        switch (num) {
+        case KA_NUM_INT:
+                return "int";
+        case KA_NUM_LONG:
+                return "long";
+        case KA_NUM_FLOAT:
+                return "float";
+        case KA_NUM_DOUBLE:
+                return "double";
+        }
+        return "?";
+}
+
 /* One row of `agents`: an agent's processing of one source topic. */
 static void row_strings(const ka_agent_t *agent, const ka_agent_source_t *src,
                         char *name, size_t name_size, char *help,

@@ -42,6 +42,10 @@ typedef enum ka_num_type_e {
         KA_NUM_DOUBLE,
 } ka_num_type_t;
 
+/* Avro name of num ("int", "long", "float", "double"); "?" for an invalid
+ * num, so that it can go straight into a message. */
+const char *ka_num_type_name(ka_num_type_t num);
+
 typedef struct ka_agent_field_s {
         const char *name;     /* field name in the source schema */
         const char *out_name; /* `<op>_<out_name>` in the output (map) */

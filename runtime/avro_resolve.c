@@ -1,14 +1,15 @@
 /*
  * Schema resolution (SPEC §9): compiles a writer schema against a source's
  * field table into a flat list of operations (read a number into a row
- * slot, skip bytes, skip a value of some schema), then runs that list over
- * each message. The rules are in avro_resolve.h.
+ * slot, jump over a run of fixed-width values, run the skip program of a
+ * field the agent does not read), then runs that list over each message.
+ * The rules are in avro_resolve.h.
  */
 #include "avro_resolve.h"
+#include "avro_schema.h"
+#include "avro_skip.h"
 #include "avro_wire.h"
 
-#include <avro.h>
-#include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -38,17 +39,17 @@ typedef struct branch_s {
 } branch_t;
 
 typedef enum op_kind_e {
-        OP_SKIP_BYTES,  /* a run of fixed-width values: size bytes */
-        OP_SKIP_PRIM,   /* a variable-width primitive */
-        OP_SKIP_SCHEMA, /* anything else */
-        OP_VALUE,       /* a field the agent reads */
+        OP_SKIP_BYTES, /* a run of fixed-width values: size bytes */
+        OP_SKIP,       /* a value of any other type */
+        OP_VALUE,      /* a field the agent reads */
 } op_kind_t;
 
 typedef struct op_s {
         op_kind_t kind;
-        ka_avro_prim_t prim;  /* OP_SKIP_PRIM */
-        size_t size;          /* OP_SKIP_BYTES */
-        avro_schema_t schema; /* OP_SKIP_SCHEMA, owned by res->schema */
+        size_t size; /* OP_SKIP_BYTES */
+        /* OP_SKIP: the field's skip program (owned) */
+        int32_t *prog;
+        size_t prog_len;
         /* OP_VALUE: a union of nbranches, or a plain value (nbranches 0,
          * described by branches[0]). */
         int32_t nbranches;
@@ -58,9 +59,7 @@ typedef struct op_s {
 } op_t;
 
 struct ka_avro_resolver_s {
-        avro_schema_t schema;
         size_t first_field, nfields;
-        bool has_time;
         size_t nops;
         op_t *ops;
 };
@@ -79,57 +78,34 @@ static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
         va_end(ap);
 }
 
-static const char *num_name(ka_num_type_t num)
-{
-        switch (num) {
-        case KA_NUM_INT:
-                return "int";
-        case KA_NUM_LONG:
-                return "long";
-        case KA_NUM_FLOAT:
-                return "float";
-        case KA_NUM_DOUBLE:
-                return "double";
-        }
-        return "?";
-}
-
-/* The logicalType of a type JSON node, or NULL. */
-static const char *logical_type(const json_t *type)
-{
-        if (!json_is_object(type))
-                return NULL;
-        return json_string_value(json_object_get(type, "logicalType"));
-}
-
 /*
  * Classifies one writer type (a field's type or one branch of its union)
  * for a field read into `reader` (NULL when the agent does not aggregate
- * it) and/or as the event time. type_json is its JSON node, for the
- * logical type avro-c does not keep. Returns false with errstr set when it
+ * it) and/or as the event time. Returns false with errstr set when it
  * cannot be resolved.
  */
-static bool classify(avro_schema_t type, const json_t *type_json,
-                     const char *fname, const ka_agent_field_t *reader,
-                     bool time, branch_t *br, char *errstr, size_t errstr_size)
+static bool classify(const ka_avro_node_t *type, const char *fname,
+                     const ka_agent_field_t *reader, bool time, branch_t *br,
+                     char *errstr, size_t errstr_size)
 {
-        const char *lt;
+        const char *lt = type->logical_type;
+        const char *tname = ka_avro_type_name(type->type);
 
         br->unit = UNIT_NONE;
-        switch (avro_typeof(type)) {
-        case AVRO_NULL:
+        switch (type->type) {
+        case KA_AVRO_NULL:
                 br->val = VAL_NULL;
                 return true;
-        case AVRO_INT32:
+        case KA_AVRO_INT:
                 br->val = VAL_INT;
                 break;
-        case AVRO_INT64:
+        case KA_AVRO_LONG:
                 br->val = VAL_LONG;
                 break;
-        case AVRO_FLOAT:
+        case KA_AVRO_FLOAT:
                 br->val = VAL_FLOAT;
                 break;
-        case AVRO_DOUBLE:
+        case KA_AVRO_DOUBLE:
                 br->val = VAL_DOUBLE;
                 break;
         default:
@@ -137,18 +113,16 @@ static bool classify(avro_schema_t type, const json_t *type_json,
                         set_err(errstr, errstr_size,
                                 "writer field '%s' of type '%s' cannot be "
                                 "read as '%s'",
-                                fname, avro_schema_type_name(type),
-                                num_name(reader->type));
+                                fname, tname, ka_num_type_name(reader->type));
                 else
                         set_err(errstr, errstr_size,
                                 "time field '%s' has type '%s', not a double "
                                 "or a timestamp long",
-                                fname, avro_schema_type_name(type));
+                                fname, tname);
                 return false;
         }
         if (!time)
                 return true;
-        lt = logical_type(type_json);
         if (br->val == VAL_DOUBLE || br->val == VAL_FLOAT) {
                 br->unit = UNIT_SECONDS;
         } else if (br->val == VAL_LONG && lt &&
@@ -162,8 +136,8 @@ static bool classify(avro_schema_t type, const json_t *type_json,
                         "time field '%s' has type '%s'%s%s, not a double or "
                         "a long with logicalType timestamp-millis or "
                         "timestamp-micros",
-                        fname, avro_schema_type_name(type),
-                        lt ? " with logicalType " : "", lt ? lt : "");
+                        fname, tname, lt ? " with logicalType " : "",
+                        lt ? lt : "");
                 return false;
         }
         return true;
@@ -181,74 +155,49 @@ static int name_idx_cmp(const void *a, const void *b)
                       ((const name_idx_t *)b)->name);
 }
 
-static bool prim_of(avro_schema_t type, ka_avro_prim_t *prim, size_t *width)
+/* Appends the skip of one unread writer field. A run of fields of fixed
+ * width (floats, doubles, nulls, fixed, records of those) becomes a
+ * single jump. */
+static bool add_skip(ka_avro_resolver_t *res, const ka_avro_node_t *type,
+                     const char *fname, char *errstr, size_t errstr_size)
 {
-        *width = 0;
-        switch (avro_typeof(type)) {
-        case AVRO_NULL:
-                *prim = KA_AVRO_NULL;
-                return true;
-        case AVRO_BOOLEAN:
-                *prim = KA_AVRO_BOOLEAN;
-                return true;
-        case AVRO_INT32:
-                *prim = KA_AVRO_INT;
-                return true;
-        case AVRO_INT64:
-                *prim = KA_AVRO_LONG;
-                return true;
-        case AVRO_FLOAT:
-                *prim = KA_AVRO_FLOAT;
-                *width = 4;
-                return true;
-        case AVRO_DOUBLE:
-                *prim = KA_AVRO_DOUBLE;
-                *width = 8;
-                return true;
-        case AVRO_BYTES:
-                *prim = KA_AVRO_BYTES;
-                return true;
-        case AVRO_STRING:
-                *prim = KA_AVRO_STRING;
-                return true;
-        default:
+        op_t *op = &res->ops[res->nops];
+        size_t width;
+        ka_err_t err;
+
+        err = ka_avro_skip_compile(type, &op->prog, &op->prog_len);
+        if (err == KA_ERR_NOMEM) {
+                set_err(errstr, errstr_size, "out of memory");
                 return false;
         }
+        if (err) {
+                set_err(errstr, errstr_size,
+                        "writer field '%s': types nested deeper than %d or "
+                        "too large to skip",
+                        fname, KA_SKIP_MAX_DEPTH);
+                return false;
+        }
+        if (!ka_avro_skip_width(op->prog, op->prog_len, &width)) {
+                op->kind = OP_SKIP;
+                res->nops++;
+                return true;
+        }
+        free(op->prog);
+        op->prog = NULL;
+        if (res->nops && op[-1].kind == OP_SKIP_BYTES) {
+                op[-1].size += width;
+                return true;
+        }
+        op->kind = OP_SKIP_BYTES;
+        op->size = width;
+        res->nops++;
+        return true;
 }
 
-/* Appends the skip of one unread writer field, merging runs of fixed-width
- * values (floats, doubles, nulls) into one jump. */
-static void add_skip(ka_avro_resolver_t *res, avro_schema_t type)
-{
-        ka_avro_prim_t prim;
-        size_t width;
-        op_t *op;
-
-        if (prim_of(type, &prim, &width) && (width || prim == KA_AVRO_NULL)) {
-                if (res->nops &&
-                    res->ops[res->nops - 1].kind == OP_SKIP_BYTES) {
-                        res->ops[res->nops - 1].size += width;
-                        return;
-                }
-                op = &res->ops[res->nops++];
-                op->kind = OP_SKIP_BYTES;
-                op->size = width;
-                return;
-        }
-        op = &res->ops[res->nops++];
-        if (prim_of(type, &prim, &width)) {
-                op->kind = OP_SKIP_PRIM;
-                op->prim = prim;
-        } else {
-                op->kind = OP_SKIP_SCHEMA;
-                op->schema = type;
-        }
-}
-
-static bool add_value(ka_avro_resolver_t *res, avro_schema_t type,
-                      const json_t *type_json, const char *fname,
-                      const ka_agent_field_t *reader, ptrdiff_t slot, bool time,
-                      char *errstr, size_t errstr_size)
+static bool add_value(ka_avro_resolver_t *res, const ka_avro_node_t *type,
+                      const char *fname, const ka_agent_field_t *reader,
+                      ptrdiff_t slot, bool time, char *errstr,
+                      size_t errstr_size)
 {
         op_t *op = &res->ops[res->nops++];
         size_t i, n = 1, nonnull = 0;
@@ -256,8 +205,8 @@ static bool add_value(ka_avro_resolver_t *res, avro_schema_t type,
         op->kind = OP_VALUE;
         op->slot = slot;
         op->time = time;
-        if (is_avro_union(type)) {
-                n = avro_schema_union_size(type);
+        if (type->type == KA_AVRO_UNION) {
+                n = type->nbranches;
                 if (n == 0 || n > INT32_MAX) {
                         set_err(errstr, errstr_size,
                                 "writer field '%s' is an empty union", fname);
@@ -271,17 +220,11 @@ static bool add_value(ka_avro_resolver_t *res, avro_schema_t type,
                 return false;
         }
         for (i = 0; i < n; i++) {
-                avro_schema_t bt = type;
-                const json_t *bj = type_json;
+                const ka_avro_node_t *bt =
+                        op->nbranches ? type->branches[i] : type;
 
-                if (op->nbranches) {
-                        bt = avro_schema_union_branch(type, (int)i);
-                        bj = json_is_array(type_json)
-                                     ? json_array_get(type_json, i)
-                                     : NULL;
-                }
-                if (!classify(bt, bj, fname, reader, time, &op->branches[i],
-                              errstr, errstr_size))
+                if (!classify(bt, fname, reader, time, &op->branches[i], errstr,
+                              errstr_size))
                         return false;
                 nonnull += op->branches[i].val != VAL_NULL;
         }
@@ -298,10 +241,11 @@ ka_avro_resolver_t *ka_avro_resolver_new(const char *writer_schema_json,
                                          char *errstr, size_t errstr_size)
 {
         ka_avro_resolver_t *res = NULL;
-        json_t *root = NULL, *jfields;
-        json_error_t jerr;
+        ka_avro_schema_t *schema = NULL;
+        const ka_avro_node_t *root;
         name_idx_t *names = NULL;
-        size_t i, nwriter;
+        char why[512];
+        size_t i;
         bool time_found = false;
 
         res = calloc(1, sizeof(*res));
@@ -311,33 +255,21 @@ ka_avro_resolver_t *ka_avro_resolver_new(const char *writer_schema_json,
         }
         res->first_field = src->first_field;
         res->nfields = src->nfields;
-        res->has_time = src->time_field != NULL;
-        if (avro_schema_from_json_length(writer_schema_json,
-                                         strlen(writer_schema_json),
-                                         &res->schema)) {
-                res->schema = NULL;
-                set_err(errstr, errstr_size, "invalid writer schema: %s",
-                        avro_strerror());
+        if (!(schema = ka_avro_schema_parse(writer_schema_json, why,
+                                            sizeof(why)))) {
+                set_err(errstr, errstr_size, "invalid writer schema: %s", why);
                 goto fail;
         }
-        if (!is_avro_record(res->schema)) {
+        root = ka_avro_schema_root(schema);
+        if (root->type != KA_AVRO_RECORD) {
                 set_err(errstr, errstr_size,
                         "writer schema is a '%s', not a record",
-                        avro_schema_type_name(res->schema));
-                goto fail;
-        }
-        /* avro-c drops logicalType: the JSON keeps it. */
-        root = json_loads(writer_schema_json, 0, &jerr);
-        jfields = json_object_get(root, "fields");
-        nwriter = avro_schema_record_size(res->schema);
-        if (!json_is_array(jfields) || json_array_size(jfields) != nwriter) {
-                set_err(errstr, errstr_size,
-                        "writer schema: cannot read its fields");
+                        ka_avro_type_name(root->type));
                 goto fail;
         }
 
         names = calloc(src->nfields ? src->nfields : 1, sizeof(*names));
-        res->ops = calloc(nwriter ? nwriter : 1, sizeof(*res->ops));
+        res->ops = calloc(root->nfields ? root->nfields : 1, sizeof(*res->ops));
         if (!names || !res->ops) {
                 set_err(errstr, errstr_size, "out of memory");
                 goto fail;
@@ -348,38 +280,30 @@ ka_avro_resolver_t *ka_avro_resolver_new(const char *writer_schema_json,
         }
         qsort(names, src->nfields, sizeof(*names), name_idx_cmp);
 
-        for (i = 0; i < nwriter; i++) {
-                const char *fname =
-                        avro_schema_record_field_name(res->schema, (int)i);
-                avro_schema_t type = avro_schema_record_field_get_by_index(
-                        res->schema, (int)i);
-                const json_t *tj =
-                        json_object_get(json_array_get(jfields, i), "type");
-                name_idx_t key = {fname, 0}, *hit = NULL;
+        for (i = 0; i < root->nfields; i++) {
+                const ka_avro_field_t *wf = &root->fields[i];
+                name_idx_t key = {wf->name, 0}, *hit = NULL;
                 const ka_agent_field_t *reader = NULL;
                 ptrdiff_t slot = -1;
                 bool time;
 
-                if (!fname || !type) {
-                        set_err(errstr, errstr_size,
-                                "writer schema: cannot read field %zu", i);
-                        goto fail;
-                }
                 if (src->nfields)
                         hit = bsearch(&key, names, src->nfields, sizeof(*names),
                                       name_idx_cmp);
-                time = src->time_field && !strcmp(fname, src->time_field);
+                time = src->time_field && !strcmp(wf->name, src->time_field);
                 if (hit) {
                         reader = &src->fields[hit->idx];
                         slot = (ptrdiff_t)(src->first_field + hit->idx);
                 }
                 time_found |= time;
                 if (!reader && !time) {
-                        add_skip(res, type);
+                        if (!add_skip(res, wf->type, wf->name, errstr,
+                                      errstr_size))
+                                goto fail;
                         continue;
                 }
-                if (!add_value(res, type, tj, fname, reader, slot, time, errstr,
-                               errstr_size))
+                if (!add_value(res, wf->type, wf->name, reader, slot, time,
+                               errstr, errstr_size))
                         goto fail;
         }
         if (src->time_field && !time_found) {
@@ -388,14 +312,14 @@ ka_avro_resolver_t *ka_avro_resolver_new(const char *writer_schema_json,
                         src->time_field);
                 goto fail;
         }
-        json_decref(root);
+        goto out;
+fail:
+        ka_avro_resolver_destroy(res);
+        res = NULL;
+out:
+        ka_avro_schema_destroy(schema);
         free(names);
         return res;
-fail:
-        json_decref(root);
-        free(names);
-        ka_avro_resolver_destroy(res);
-        return NULL;
 }
 
 void ka_avro_resolver_destroy(ka_avro_resolver_t *res)
@@ -404,11 +328,11 @@ void ka_avro_resolver_destroy(ka_avro_resolver_t *res)
 
         if (!res)
                 return;
-        for (i = 0; i < res->nops; i++)
+        for (i = 0; i < res->nops; i++) {
+                free(res->ops[i].prog);
                 free(res->ops[i].branches);
+        }
         free(res->ops);
-        if (res->schema)
-                avro_schema_decref(res->schema);
         free(res);
 }
 
@@ -491,11 +415,8 @@ ka_err_t ka_avro_resolver_decode(const ka_avro_resolver_t *res,
                                 return KA_ERR_TRUNCATED;
                         r.p += op->size;
                         break;
-                case OP_SKIP_PRIM:
-                        err = ka_avro_skip_prim(&r, op->prim);
-                        break;
-                case OP_SKIP_SCHEMA:
-                        err = ka_avro_skip_value(&r, op->schema);
+                case OP_SKIP:
+                        err = ka_avro_skip_program(&r, op->prog, op->prog_len);
                         break;
                 case OP_VALUE:
                         err = read_value(&r, op, row, event_ms);

@@ -1,9 +1,135 @@
 /*
- * The skip-program interpreter. Programs come from the generator, but a
- * damaged one must not crash the worker either: every operand is checked
- * against the program's length.
+ * Skip programs: the compiler from resolved schema types and the
+ * interpreter. Programs come from the generator or from a writer schema
+ * met at run time, but a damaged one must not crash the worker either:
+ * the interpreter checks every operand against the program's length.
  */
 #include "avro_skip.h"
+#include "avro_schema.h"
+
+#include <stdlib.h>
+
+/* ---- compiler --------------------------------------------------------- */
+
+typedef struct compiler_s {
+        /* the records enclosing the node being compiled, outermost first,
+         * and where each one's node starts, for recursive references */
+        const ka_avro_node_t *records[KA_SKIP_MAX_DEPTH + 1];
+        size_t record_pos[KA_SKIP_MAX_DEPTH + 1];
+        size_t nrecords;
+        int32_t *prog;
+        size_t len, cap;
+        ka_err_t err;
+} compiler_t;
+
+static void emit(compiler_t *c, size_t v)
+{
+        if (c->err)
+                return;
+        if (v > INT32_MAX) {
+                c->err = KA_ERR_INVALID;
+                return;
+        }
+        if (c->len == c->cap) {
+                size_t cap = c->cap ? c->cap * 2 : 16;
+                int32_t *p = realloc(c->prog, cap * sizeof(*p));
+
+                if (!p) {
+                        c->err = KA_ERR_NOMEM;
+                        return;
+                }
+                c->prog = p;
+                c->cap = cap;
+        }
+        c->prog[c->len++] = (int32_t)v;
+}
+
+/* Appends the program of t, depth levels below the compiled type. */
+static void compile(compiler_t *c, const ka_avro_node_t *t, int depth)
+{
+        static const int32_t prim_ops[] = {
+                [KA_AVRO_NULL] = KA_SKIP_NULL,
+                [KA_AVRO_BOOLEAN] = KA_SKIP_BOOLEAN,
+                [KA_AVRO_INT] = KA_SKIP_INT,
+                [KA_AVRO_LONG] = KA_SKIP_LONG,
+                [KA_AVRO_FLOAT] = KA_SKIP_FLOAT,
+                [KA_AVRO_DOUBLE] = KA_SKIP_DOUBLE,
+                [KA_AVRO_BYTES] = KA_SKIP_BYTES,
+                [KA_AVRO_STRING] = KA_SKIP_STRING,
+        };
+
+        if (c->err)
+                return;
+        if (depth > KA_SKIP_MAX_DEPTH) {
+                c->err = KA_ERR_INVALID;
+                return;
+        }
+        switch (t->type) {
+        case KA_AVRO_FIXED:
+                emit(c, KA_SKIP_FIXED);
+                emit(c, t->size);
+                break;
+        case KA_AVRO_ENUM:
+                emit(c, KA_SKIP_ENUM);
+                emit(c, t->nsymbols);
+                break;
+        case KA_AVRO_ARRAY:
+        case KA_AVRO_MAP:
+                emit(c, t->type == KA_AVRO_ARRAY ? KA_SKIP_ARRAY : KA_SKIP_MAP);
+                compile(c, t->items, depth + 1);
+                break;
+        case KA_AVRO_UNION:
+                emit(c, KA_SKIP_UNION);
+                emit(c, t->nbranches);
+                for (size_t i = 0; i < t->nbranches; i++)
+                        compile(c, t->branches[i], depth + 1);
+                break;
+        case KA_AVRO_RECORD:
+                for (size_t i = 0; i < c->nrecords; i++) {
+                        if (c->records[i] == t) {
+                                emit(c, KA_SKIP_REF);
+                                emit(c, c->record_pos[i]);
+                                return;
+                        }
+                }
+                /* depth <= KA_SKIP_MAX_DEPTH bounds the records enclosing
+                 * this one. */
+                c->records[c->nrecords] = t;
+                c->record_pos[c->nrecords++] = c->len;
+                emit(c, KA_SKIP_RECORD);
+                emit(c, t->nfields);
+                for (size_t i = 0; i < t->nfields; i++)
+                        compile(c, t->fields[i].type, depth + 1);
+                c->nrecords--;
+                break;
+        default:
+                if (t->type < 0 || t->type > KA_AVRO_STRING) {
+                        c->err = KA_ERR_INVALID;
+                        return;
+                }
+                emit(c, (size_t)prim_ops[t->type]);
+                break;
+        }
+}
+
+ka_err_t ka_avro_skip_compile(const ka_avro_node_t *type, int32_t **prog,
+                              size_t *len)
+{
+        compiler_t c = {.err = KA_OK};
+
+        compile(&c, type, 0);
+        if (c.err) {
+                free(c.prog);
+                *prog = NULL;
+                *len = 0;
+                return c.err;
+        }
+        *prog = c.prog;
+        *len = c.len;
+        return KA_OK;
+}
+
+/* ---- interpreter ------------------------------------------------------ */
 
 typedef struct vm_s {
         const int32_t *prog;
@@ -39,38 +165,62 @@ static size_t node_end(const vm_t *vm, size_t pc, int depth)
         }
 }
 
-static ka_err_t skip(const vm_t *vm, ka_avro_reader_t *r, size_t pc, int depth);
-
-/* Whether the node at pc encodes to no bytes at all (null, fixed of size
- * 0, records of those): a block of such items must not be iterated, since
- * its count is not bounded by the input. */
-static bool zero_width(const vm_t *vm, size_t pc, int depth)
+/*
+ * Whether every value of the node at pc encodes to the same number of
+ * bytes, and that number. Arrays of such items are jumped over block by
+ * block: for zero-width items (null, fixed of size 0, records of those)
+ * this is also what keeps a huge count, which the input does not bound,
+ * from being iterated.
+ */
+static bool const_width(const vm_t *vm, size_t pc, int depth, size_t *width)
 {
+        size_t w = 0, fw;
+        int32_t arg;
+
         if (pc >= vm->len || depth > KA_SKIP_MAX_DEPTH)
                 return false;
+        arg = pc + 1 < vm->len ? vm->prog[pc + 1] : -1;
         switch (vm->prog[pc]) {
         case KA_SKIP_NULL:
-                return true;
+                break;
+        case KA_SKIP_FLOAT:
+                w = 4;
+                break;
+        case KA_SKIP_DOUBLE:
+                w = 8;
+                break;
         case KA_SKIP_FIXED:
-                return pc + 1 < vm->len && vm->prog[pc + 1] == 0;
-        case KA_SKIP_RECORD:
-                if (pc + 1 >= vm->len || vm->prog[pc + 1] < 0)
+                if (arg < 0)
                         return false;
-                for (int32_t i = 0, n = vm->prog[pc + 1]; i < n; i++) {
-                        pc = i ? node_end(vm, pc, depth + 1) : pc + 2;
-                        if (!zero_width(vm, pc, depth + 1))
+                w = (size_t)arg;
+                break;
+        case KA_SKIP_RECORD:
+                if (arg < 0)
+                        return false;
+                pc += 2;
+                for (int32_t i = 0; i < arg; i++) {
+                        if (!const_width(vm, pc, depth + 1, &fw) ||
+                            fw > SIZE_MAX - w)
                                 return false;
+                        w += fw;
+                        pc = node_end(vm, pc, depth + 1);
                 }
-                return true;
+                break;
         default:
                 return false;
         }
+        *width = w;
+        return true;
 }
+
+static ka_err_t skip(const vm_t *vm, ka_avro_reader_t *r, size_t pc, int depth);
 
 static ka_err_t skip_items(const vm_t *vm, ka_avro_reader_t *r, size_t pc,
                            int depth, bool map)
 {
         int64_t count, bytes;
+        size_t width;
+        bool fixed = !map && const_width(vm, pc, depth + 1, &width);
         ka_err_t err;
 
         for (;;) {
@@ -82,8 +232,13 @@ static ka_err_t skip_items(const vm_t *vm, ka_avro_reader_t *r, size_t pc,
                         r->p += bytes;
                         continue;
                 }
-                if (!map && zero_width(vm, pc, depth + 1))
+                if (fixed) {
+                        if (width &&
+                            (uint64_t)count > ka_avro_reader_left(r) / width)
+                                return KA_ERR_TRUNCATED;
+                        r->p += (size_t)count * width;
                         continue;
+                }
                 for (int64_t i = 0; i < count; i++) {
                         if (map && (err = ka_avro_skip_string(r)))
                                 return err;
@@ -163,4 +318,11 @@ ka_err_t ka_avro_skip_program(ka_avro_reader_t *r, const int32_t *prog,
         vm_t vm = {prog, prog_len};
 
         return skip(&vm, r, 0, 0);
+}
+
+bool ka_avro_skip_width(const int32_t *prog, size_t prog_len, size_t *width)
+{
+        vm_t vm = {prog, prog_len};
+
+        return const_width(&vm, 0, 0, width);
 }

@@ -1,8 +1,11 @@
 /*
- * Skip programs: how a generated decoder reads past a field of a complex
- * type (records, arrays, maps, unions, enums, fixed) without per-type code.
- * The generator compiles the field's schema into a short int32_t array; the
- * runtime interprets it here, once for all agents, bounds-checked.
+ * Skip programs: the one way the runtime reads past an Avro value it does
+ * not decode (records, arrays, maps, unions, enums, fixed, primitives)
+ * without per-type code. A type of a resolved schema (avro_schema.h)
+ * compiles into a short int32_t array, once: by the generator for the
+ * fields a generated decoder skips, at run time for the writer schemas
+ * schema resolution and `consume` meet. The runtime interprets it here,
+ * once for all of them, bounds-checked.
  *
  * Encoding, one node after another in prefix order:
  *   KA_SKIP_NULL .. KA_SKIP_STRING      a primitive
@@ -21,6 +24,8 @@
 #include "avro_wire.h"
 #include "ka.h"
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum {
@@ -41,8 +46,38 @@ enum {
         KA_SKIP_REF,
 };
 
-/* Nesting deeper than this (recursive data) is an error, not a crash. */
+/*
+ * Nesting deeper than this is an error, not a crash: a type more than
+ * KA_SKIP_MAX_DEPTH levels below the one compiled (each record field,
+ * union branch, array item and map value one level down) does not
+ * compile, and data nested deeper through a recursive type does not skip.
+ */
 #define KA_SKIP_MAX_DEPTH 64
+
+/* A type of a resolved schema (avro_schema.h); generated decoders, which
+ * only run programs, need not see its definition. */
+typedef struct ka_avro_node_s ka_avro_node_t;
+
+/*
+ * Compiles the skip program of one value of type into *prog (malloc'd,
+ * *len entries; the caller frees it). A record used inside itself becomes
+ * a KA_SKIP_REF to the enclosing definition, so a recursive type compiles
+ * to a finite program; any other repeated use of a named type is spelled
+ * out again. type is borrowed. Returns KA_OK, KA_ERR_NOMEM, or
+ * KA_ERR_INVALID when types nest deeper than KA_SKIP_MAX_DEPTH or a
+ * count or size does not fit an int32_t; on error *prog is NULL.
+ */
+ka_err_t ka_avro_skip_compile(const ka_avro_node_t *type, int32_t **prog,
+                              size_t *len);
+
+/*
+ * Whether every value prog describes encodes to the same number of bytes
+ * (null, float, double, fixed, records of those) and, when it does, that
+ * number in *width: a reader may then jump over such values, or a run of
+ * them, without looking at them (their bytes have no invalid encodings).
+ * false for a malformed program.
+ */
+bool ka_avro_skip_width(const int32_t *prog, size_t prog_len, size_t *width);
 
 /*
  * Reads past one value described by prog[0..] (prog_len entries) and

@@ -1,15 +1,15 @@
 /*
  * Avro binary wire primitives (SPEC §8, §9): the Confluent framing, bounds-
- * checked readers and skippers for every Avro type, and the writers the
- * aggregated record needs. Readers are static inline because generated
- * decoders call them once per field on the hot path.
+ * checked readers and skippers for the primitive types, and the writers
+ * the aggregated record needs. Everything is static inline because
+ * generated decoders call it once per field on the hot path; values of
+ * complex types are skipped by skip programs (avro_skip.h).
  */
 #ifndef KA_AVRO_WIRE_H
 #define KA_AVRO_WIRE_H
 
 #include "ka.h"
 
-#include <avro/schema.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -19,9 +19,6 @@
 /* Confluent wire format: magic byte 0, then the schema id (big-endian). */
 #define KA_AVRO_MAGIC       0
 #define KA_AVRO_HEADER_SIZE 5
-
-/* Nesting of complex types deeper than this is an error, not a crash. */
-#define KA_AVRO_MAX_DEPTH 64
 
 /*
  * Reads the 5-byte Confluent header of buf into *schema_id. Returns
@@ -414,8 +411,11 @@ static inline ka_err_t ka_avro_skip_enum(ka_avro_reader_t *r, int32_t nsymbols)
         return ka_avro_read_enum(r, nsymbols, &i);
 }
 
-/* The primitive types, for the convenience skippers below. */
-typedef enum ka_avro_prim_e {
+/*
+ * The primitive types, numbered from 0 in the order of the Avro
+ * specification; avro_schema.h numbers the complex types after them.
+ */
+enum ka_avro_prim_e {
         KA_AVRO_NULL,
         KA_AVRO_BOOLEAN,
         KA_AVRO_INT,
@@ -424,24 +424,7 @@ typedef enum ka_avro_prim_e {
         KA_AVRO_DOUBLE,
         KA_AVRO_BYTES,
         KA_AVRO_STRING,
-} ka_avro_prim_t;
-
-/* Skips one value of primitive type prim (KA_ERR_INVALID for a bad prim). */
-ka_err_t ka_avro_skip_prim(ka_avro_reader_t *r, ka_avro_prim_t prim);
-
-/* Skips an array whose items are of primitive type items. */
-ka_err_t ka_avro_skip_array(ka_avro_reader_t *r, ka_avro_prim_t items);
-
-/* Skips a map whose values are of primitive type values. */
-ka_err_t ka_avro_skip_map(ka_avro_reader_t *r, ka_avro_prim_t values);
-
-/*
- * Skips one value of any Avro schema (records, arrays, maps, unions, enums,
- * fixed, primitives, named references), driven by avro-c's schema API; for
- * the slow paths (schema resolution), not for generated decoders. Nesting
- * deeper than KA_AVRO_MAX_DEPTH is KA_ERR_INVALID. The schema is borrowed.
- */
-ka_err_t ka_avro_skip_value(ka_avro_reader_t *r, avro_schema_t schema);
+};
 
 /*
  * Event times (SPEC §6). A double number of Unix seconds becomes

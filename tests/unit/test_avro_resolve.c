@@ -701,6 +701,80 @@ static void corruptions_stay_in_bounds(void **state)
         ka_avro_resolver_destroy(res);
 }
 
+/* Skipped writer fields of a recursive type, and runs of fixed-width
+ * fields (a record of a double, a fixed and a null among them) between the
+ * fields the agent reads. */
+static void recursive_and_fixed_width_fields_are_skipped(void **state)
+{
+        static const char json[] =
+                "{\"type\":\"record\",\"name\":\"rw\",\"fields\":["
+                "{\"name\":\"list\",\"type\":{\"type\":\"record\","
+                " \"name\":\"Node\",\"fields\":[{\"name\":\"v\","
+                " \"type\":\"int\"},{\"name\":\"next\","
+                " \"type\":[\"null\",\"Node\"]}]}},"
+                "{\"name\":\"a\",\"type\":\"double\"},"
+                "{\"name\":\"z\",\"type\":\"float\"},"
+                "{\"name\":\"pair\",\"type\":{\"type\":\"record\","
+                " \"name\":\"Pair\",\"fields\":[{\"name\":\"x\","
+                " \"type\":\"double\"},{\"name\":\"y\",\"type\":"
+                " {\"type\":\"fixed\",\"name\":\"F3\",\"size\":3}},"
+                " {\"name\":\"n\",\"type\":\"null\"}]}},"
+                "{\"name\":\"pairs\",\"type\":{\"type\":\"array\","
+                " \"items\":\"Pair\"}},"
+                "{\"name\":\"b\",\"type\":\"long\"},"
+                "{\"name\":\"nodes\",\"type\":{\"type\":\"map\","
+                " \"values\":\"Node\"}},"
+                "{\"name\":\"w\",\"type\":\"double\"}]}";
+        writer_t w;
+        ka_avro_resolver_t *res = resolver(json, NULL);
+        double row[ROWN];
+        int n;
+
+        writer_init(&w, json);
+        for (n = 0; n < 100; n++) {
+                double a = (double)(rnd() % 100000) / 32;
+                int64_t b = (int64_t)(rnd() % 1000000) - 500000;
+
+                writer_randomize(&w);
+                set_num(&w, "a", a);
+                set_num(&w, "b", (double)b);
+                assert_int_equal(resolve(res, &w, row, NULL), KA_OK);
+                assert_true(V(row, 0) == a);
+                assert_true(V(row, 1) == (double)b);
+                assert_nan(V(row, 2));
+                assert_nan(V(row, 3));
+                assert_nan(V(row, 4));
+        }
+        writer_release(&w);
+        ka_avro_resolver_destroy(res);
+}
+
+/* A skipped field whose type nests deeper than any value could be skipped
+ * is refused by name. */
+static void too_deep_fields_are_refused(void **state)
+{
+        char json[4096], errstr[256] = "";
+        ka_agent_source_t src = source(NULL);
+        size_t n = 0;
+        int i;
+
+        n += (size_t)snprintf(json + n, sizeof(json) - n,
+                              "{\"type\":\"record\",\"name\":\"r\","
+                              "\"fields\":[{\"name\":\"a\",\"type\":"
+                              "\"double\"},{\"name\":\"deep\",\"type\":");
+        for (i = 0; i < 100; i++)
+                n += (size_t)snprintf(json + n, sizeof(json) - n,
+                                      "{\"type\":\"array\",\"items\":");
+        n += (size_t)snprintf(json + n, sizeof(json) - n, "\"long\"");
+        for (i = 0; i < 100; i++)
+                n += (size_t)snprintf(json + n, sizeof(json) - n, "}");
+        n += (size_t)snprintf(json + n, sizeof(json) - n, "}]}");
+        assert_true(n < sizeof(json));
+        assert_null(ka_avro_resolver_new(json, &src, errstr, sizeof(errstr)));
+        if (!strstr(errstr, "'deep'"))
+                fail_msg("'%s' lacks 'deep'", errstr);
+}
+
 static void destroy_null(void **state)
 {
         ka_avro_resolver_destroy(NULL);
@@ -718,6 +792,8 @@ int main(void)
                 cmocka_unit_test(unresolvable_schemas),
                 cmocka_unit_test(time_fields),
                 cmocka_unit_test(corruptions_stay_in_bounds),
+                cmocka_unit_test(recursive_and_fixed_width_fields_are_skipped),
+                cmocka_unit_test(too_deep_fields_are_refused),
                 cmocka_unit_test(destroy_null),
         };
 

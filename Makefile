@@ -102,7 +102,12 @@ deps-test: deps
 $(BUILD)/%.o: %.c | deps
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(BASE_CFLAGS) $(WARN) $(PKG_CFLAGS) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(WARN) $(PKG_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) \
+		-c $< -o $@
+
+# Generated decoders are long straight-line functions: tracking variables
+# for the debug info costs seconds per large agent and buys little.
+$(AGENT_OBJS): EXTRA_CFLAGS := -fno-var-tracking
 
 $(LIB): $(LIB_OBJS)
 	@rm -f $@
@@ -158,6 +163,27 @@ asan: deps-test
 demo: deps-test
 	@$(MAKE) --no-print-directory all
 	@BIN=$(abspath $(BIN)) MAKE="$(MAKE)" example/demo.sh
+
+# `make bench` (SPEC §14): benchmark programs linked with the runtime and
+# the golden example agent, then tests/bench/run.sh, which prints a table
+# per measurement and a summary against the targets. It fails only when
+# something broke, never because the machine is slow.
+BENCH_SRCS  := $(wildcard tests/bench/*.c)
+BENCH_BINS  := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
+BENCH_AGENT := $(BUILD)/tests/golden/example/expected/aggregated_example_000.o
+
+# An explicit prerequisite, so that make keeps the object.
+$(BENCH_BINS): $(BENCH_AGENT)
+$(BUILD)/bench/%: tests/bench/%.c $(LIB) | deps
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(BASE_CFLAGS) $(WARN) $(PKG_CFLAGS) $(CFLAGS) $(LDFLAGS) \
+		-o $@ $< $(BENCH_AGENT) $(LIB) $(PKG_LIBS)
+
+bench: deps-test
+	@$(MAKE) --no-print-directory $(BIN) $(BENCH_BINS)
+	@BUILD=$(BUILD) BIN=$(abspath $(BIN)) KA_CFLAGS="$(CFLAGS)" \
+		KA_LDFLAGS="$(LDFLAGS)" tests/bench/run.sh
 
 # Rewrites tests/golden/*/expected/ from the generator's current output.
 golden-update: $(BIN)

@@ -9,6 +9,10 @@
  *   windows were produced and acknowledged (SPEC §10).
  * - queue.buffering.max.ms 5 (linger): aggregated messages are few and
  *   late ones delay commits.
+ * - queued.min.messages 1000000: with librdkafka's 100000 a consumer
+ *   catching up on a backlog stops fetching for about a second whenever a
+ *   partition's queue fills; memory stays bounded by
+ *   queued.max.messages.kbytes.
  */
 #include "kafka.h"
 #include "cli.h"
@@ -125,6 +129,7 @@ rd_kafka_conf_t *ka_kafka_conf(ka_kafka_role_t role, char *errstr,
                 {"enable.auto.offset.store", "false"},
                 {"auto.offset.reset", "earliest"},
                 {"enable.partition.eof", "false"},
+                {"queued.min.messages", "1000000"},
         };
         static const char *const producer_defaults[][2] = {
                 {"queue.buffering.max.ms", "5"},

@@ -78,9 +78,16 @@ ka_windows_t *ka_aggregate_windows(ka_aggregate_t *agg)
 
 double *ka_aggregate_row(ka_aggregate_t *agg, bool clear)
 {
-        for (size_t i = 0; clear && i < agg->agent->nfields; i++)
-                agg->row[i] = NAN;
-        return agg->row;
+        /* Once a message: locals, so that the stores cannot be taken to
+         * change agg and the loop stays a run of stores. */
+        double *row = agg->row;
+        size_t n = agg->agent->nfields;
+
+        if (clear) {
+                for (size_t i = 0; i < n; i++)
+                        row[i] = NAN;
+        }
+        return row;
 }
 
 static void on_close(const ka_window_t *win, void *opaque)

@@ -2,11 +2,13 @@
  * Window statistics (SPEC §7), bit for bit those of CPython 3.11's
  * statistics module: exact sums rounded once for mean and sum, a
  * double-double sum of squared deviations for stdev, and one multi-rank
- * selection (not a sort) serving median, q1 and q3.
+ * selection (not a sort: value-range buckets, then quickselect where they
+ * do not split the values) serving median, q1 and q3.
  */
 #include "stats.h"
 
 #include <assert.h>
+#include <float.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -24,6 +26,16 @@ __extension__ typedef unsigned __int128 u128;
 typedef double vecd_t __attribute__((vector_size(VW * sizeof(double))));
 typedef int64_t veci_t __attribute__((vector_size(VW * sizeof(int64_t))));
 
+/* Buckets of select_buckets(), at most: 64 KB of counts. */
+#define BUCKETS_MAX ((size_t)1 << 14)
+/* Windows up to this size are scattered whole by select_buckets(). */
+#define SCATTER_MAX 4096
+/* Largest window where one or two ranks go to select_buckets(). */
+#define BUCKETS_FEW_RANKS_MAX 256
+/* Marks a wanted bucket in select_buckets() (starts are below 2^31). */
+#define BUCKET_MARK (UINT32_C(1) << 31)
+/* Ranks asked of a selection, at most: two each for median, q1, q3. */
+#define MAX_RANKS 6
 /* Ranges this short are sorted by a network instead of partitioned. */
 #define SMALL 16
 /* Ranges this long get pivots from a sample of 15 (pivot_sampled()). */
@@ -48,8 +60,10 @@ typedef int64_t veci_t __attribute__((vector_size(VW * sizeof(int64_t))));
 #define SPLITTER     134217729.0 /* 2^27 + 1, Dekker's split */
 
 struct ka_stats_s {
-        double *buf; /* the column's non-NaN values, then permuted */
-        double *tmp; /* target of out-of-place partitions */
+        double *buf;   /* the column's non-NaN values, then permuted */
+        double *tmp;   /* target of out-of-place partitions */
+        uint32_t *cnt; /* bucket counts of select_buckets() */
+        uint32_t *idx; /* each value's bucket, up to SCATTER_MAX values */
         size_t cap;
         uint64_t rng; /* pivots once deterministic ones went badly */
 };
@@ -80,6 +94,8 @@ void ka_stats_destroy(ka_stats_t *st)
                 return;
         free(st->buf);
         free(st->tmp);
+        free(st->cnt);
+        free(st->idx);
         free(st);
 }
 
@@ -87,6 +103,7 @@ static ka_err_t grow(ka_stats_t *st, size_t n)
 {
         size_t cap = st->cap ? st->cap : 64;
         double *buf, *tmp;
+        uint32_t *cnt, *idx;
 
         if (n <= st->cap)
                 return KA_OK;
@@ -98,15 +115,23 @@ static ka_err_t grow(ka_stats_t *st, size_t n)
         /* Contents need not survive: free and allocate, no copying. */
         buf = malloc(cap * sizeof(double));
         tmp = malloc(cap * sizeof(double));
-        if (!buf || !tmp) {
+        cnt = malloc((cap < BUCKETS_MAX ? cap : BUCKETS_MAX) * sizeof(*cnt));
+        idx = malloc((cap < SCATTER_MAX ? cap : SCATTER_MAX) * sizeof(*idx));
+        if (!buf || !tmp || !cnt || !idx) {
                 free(buf);
                 free(tmp);
+                free(cnt);
+                free(idx);
                 return KA_ERR_NOMEM;
         }
         free(st->buf);
         free(st->tmp);
+        free(st->cnt);
+        free(st->idx);
+        st->idx = idx;
         st->buf = buf;
         st->tmp = tmp;
+        st->cnt = cnt;
         st->cap = cap;
         return KA_OK;
 }
@@ -824,46 +849,16 @@ static inline void dd_add_lanes(const vecd_t *hv, const vecd_t *lv, double *h,
 }
 
 /*
- * Sample standard deviation of finite x[0..n), n >= 2, around c, their
- * correctly rounded mean; amax is the largest magnitude.
- *
- * CPython takes the exact sum of squared deviations. Here the values are
- * first scaled by a power of two so that |x| < 2 (no overflow of squares
- * near 1e300, no underflow near 1e-300), each deviation x - c is exact as
- * a double-double, its square exact as a double-double, and the sum of
- * squares Q and of deviations T are kept to about 2^-100. Then
- * SS = Q - T^2 / n is the sum of squares around the true mean: c within
- * half an ulp of it bounds the cancellation to a bit or two, so the
- * result is correctly rounded unless it lies within about 2^-95 ulp of a
- * tie.
+ * The end of stdev_dd() and stdev_sterbenz(): the standard deviation from
+ * the sum of squared deviations Q = Qh + Ql and the sum of deviations
+ * T = Th + Tl around c, both scaled by 2^-k, as double-doubles.
  */
-static double stdev_dd(const double *x, size_t n, double c, double amax)
+static double stdev_finish(double Qh, double Ql, double Th, double Tl, size_t n,
+                           int k)
 {
-        vecd_t qh0 = {0}, ql0 = {0}, th0 = {0}, tl0 = {0};
-        vecd_t qh1 = {0}, ql1 = {0}, th1 = {0}, tl1 = {0};
-        double s, ncs, Qh = 0, Ql = 0, Th = 0, Tl = 0, a, b, sh, sl, vh, vl, r,
-                       e;
-        double nd = (double)n, d, nn1 = nd * (nd - 1), inv = 1 / nn1;
-        size_t i = 0;
-        int k;
+        double nd = (double)n, nn1 = nd * (nd - 1), inv = 1 / nn1;
+        double a, b, sh, sl, vh, vl, r, d, e;
 
-        if (amax == 0)
-                return 0.0;
-        k = exponent_of(amax);
-        if (k < -1022)
-                k = -1022; /* 2^1022 lifts the smallest subnormal enough */
-        s = pow2(-k);
-        ncs = -(c * s);
-        for (; i + 2 * VW <= n; i += 2 * VW) {
-                sq_step(x + i, s, ncs, &qh0, &ql0, &th0, &tl0);
-                sq_step(x + i + VW, s, ncs, &qh1, &ql1, &th1, &tl1);
-        }
-        for (; i < n; i++)
-                sq_step1(x[i] * s, ncs, &Qh, &Ql, &Th, &Tl);
-        vdd_add(&qh0, &ql0, &qh1, &ql1);
-        vdd_add(&th0, &tl0, &th1, &tl1);
-        dd_add_lanes(&qh0, &ql0, &Qh, &Ql);
-        dd_add_lanes(&th0, &tl0, &Th, &Tl);
         fast_two_sum(Qh, Ql, &Qh, &Ql);
         fast_two_sum(Th, Tl, &Th, &Tl);
         /* var = (n Q - T^2) / (n (n - 1)) */
@@ -887,6 +882,174 @@ static double stdev_dd(const double *x, size_t n, double c, double amax)
         d = ((vh - a) - b + vl) / (r + r);
         fast_two_sum(r, d, &r, &d);
         return dd_scale(r, d, k);
+}
+
+/*
+ * Sample standard deviation of finite x[0..n), n >= 2, around c, their
+ * correctly rounded mean; amax is the largest magnitude.
+ *
+ * CPython takes the exact sum of squared deviations. Here the values are
+ * first scaled by a power of two so that |x| < 2 (no overflow of squares
+ * near 1e300, no underflow near 1e-300), each deviation x - c is exact as
+ * a double-double, its square exact as a double-double, and the sum of
+ * squares Q and of deviations T are kept to about 2^-100. Then
+ * SS = Q - T^2 / n is the sum of squares around the true mean: c within
+ * half an ulp of it bounds the cancellation to a bit or two, so the
+ * result is correctly rounded unless it lies within about 2^-95 ulp of a
+ * tie.
+ */
+static double stdev_dd(const double *x, size_t n, double c, double amax)
+{
+        vecd_t qh0 = {0}, ql0 = {0}, th0 = {0}, tl0 = {0};
+        vecd_t qh1 = {0}, ql1 = {0}, th1 = {0}, tl1 = {0};
+        double s, ncs, Qh = 0, Ql = 0, Th = 0, Tl = 0;
+        size_t i = 0;
+        int k;
+
+        if (amax == 0)
+                return 0.0;
+        k = exponent_of(amax);
+        if (k < -1022)
+                k = -1022; /* 2^1022 lifts the smallest subnormal enough */
+        s = pow2(-k);
+        ncs = -(c * s);
+        for (; i + 2 * VW <= n; i += 2 * VW) {
+                sq_step(x + i, s, ncs, &qh0, &ql0, &th0, &tl0);
+                sq_step(x + i + VW, s, ncs, &qh1, &ql1, &th1, &tl1);
+        }
+        for (; i < n; i++)
+                sq_step1(x[i] * s, ncs, &Qh, &Ql, &Th, &Tl);
+        vdd_add(&qh0, &ql0, &qh1, &ql1);
+        vdd_add(&th0, &tl0, &th1, &tl1);
+        dd_add_lanes(&qh0, &ql0, &Qh, &Ql);
+        dd_add_lanes(&th0, &tl0, &Th, &Tl);
+        return stdev_finish(Qh, Ql, Th, Tl, n, k);
+}
+
+/*
+ * The exact error of d * d (d = dh, p = dh * dh) as a vector: Dekker's
+ * product, or one fused multiply-subtract where the CPU has it. Both are
+ * exact, so the results do not depend on which ran.
+ */
+static inline vecd_t sq_err(vecd_t dh, vecd_t p)
+{
+        vecd_t t = SPLITTER * dh, h = t - (t - dh), lo = dh - h;
+
+        return ((h * h - p) + (h + h) * lo) + lo * lo;
+}
+
+/*
+ * Sum of squared deviations Q of x[0..n) around -ncs / s, as the lanes of
+ * (qh + ql), when every x s + ncs is exact (Sterbenz): each square is
+ * exact as p + sq_err(), added by two-sum. Written once, compiled twice.
+ */
+#define SQ_STERBENZ_BODY(ERR)                                                  \
+        do {                                                                   \
+                vecd_t qh0 = {0}, ql0 = {0}, qh1 = {0}, ql1 = {0};             \
+                size_t i_ = 0;                                                 \
+                for (; i_ + 2 * VW <= n; i_ += 2 * VW) {                       \
+                        vecd_t v0, v1, d0, d1, p0, p1, t0, t1, b0, b1;         \
+                        memcpy(&v0, x + i_, sizeof(v0));                       \
+                        memcpy(&v1, x + i_ + VW, sizeof(v1));                  \
+                        d0 = v0 * s + ncs;                                     \
+                        d1 = v1 * s + ncs;                                     \
+                        p0 = d0 * d0;                                          \
+                        p1 = d1 * d1;                                          \
+                        t0 = qh0 + p0;                                         \
+                        t1 = qh1 + p1;                                         \
+                        b0 = t0 - qh0;                                         \
+                        b1 = t1 - qh1;                                         \
+                        ql0 += ((qh0 - (t0 - b0)) + (p0 - b0)) + ERR(d0, p0);  \
+                        ql1 += ((qh1 - (t1 - b1)) + (p1 - b1)) + ERR(d1, p1);  \
+                        qh0 = t0;                                              \
+                        qh1 = t1;                                              \
+                }                                                              \
+                vdd_add(&qh0, &ql0, &qh1, &ql1);                               \
+                *qh = qh0;                                                     \
+                *ql = ql0;                                                     \
+                return i_;                                                     \
+        } while (0)
+
+static size_t sq_sterbenz(const double *x, size_t n, double s, double ncs,
+                          vecd_t *qh, vecd_t *ql)
+{
+        SQ_STERBENZ_BODY(sq_err);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+__attribute__((target("fma"))) static inline vecd_t sq_err_fma(vecd_t dh,
+                                                               vecd_t p)
+{
+        return (vecd_t)_mm_fmsub_pd((__m128d)dh, (__m128d)dh, (__m128d)p);
+}
+
+__attribute__((target("fma"))) static size_t
+sq_sterbenz_fma(const double *x, size_t n, double s, double ncs, vecd_t *qh,
+                vecd_t *ql)
+{
+        SQ_STERBENZ_BODY(sq_err_fma);
+}
+
+static bool have_fma(void)
+{
+        static int fma = -1;
+
+        if (fma < 0)
+                fma = __builtin_cpu_supports("fma") ? 1 : 0;
+        return fma;
+}
+#else
+#define have_fma()      false
+#define sq_sterbenz_fma sq_sterbenz
+#endif
+
+/*
+ * stdev_dd() at half the cost for the common case of values within a
+ * factor of two of their mean c (Sterbenz: each deviation x - c is then
+ * exact as a double, no two-sum needed), the exact sum held as two
+ * doubles (xs->fp) and amax within 2^+-900. The sum of deviations T comes
+ * from the exact sum, T = S - n c. The squares are exact as double-
+ * doubles, as in stdev_dd(), so the result is the same to within about
+ * 2^-95 ulp. Returns false otherwise, for stdev_dd().
+ */
+static bool stdev_sterbenz(const double *x, size_t n, double c, double mn,
+                           double mx, const xsum_t *xs, double *out)
+{
+        double amax = fabs(mn) > fabs(mx) ? fabs(mn) : fabs(mx);
+        double s, ncs, Qh = 0, Ql = 0, h, l, p, pe, a, th, tl;
+        vecd_t qh, ql;
+        size_t i;
+        int k;
+
+        if (!xs->fp || !(amax >= 0x1p-900 && amax <= 0x1p900) ||
+            n > (UINT64_C(1) << 40) || c == 0 ||
+            !(c > 0 ? mn >= c / 2 && mx <= 2 * c : mx <= c / 2 && mn >= 2 * c))
+                return false;
+        k = exponent_of(amax);
+        s = pow2(-k);
+        ncs = -(c * s);
+        i = have_fma() ? sq_sterbenz_fma(x, n, s, ncs, &qh, &ql)
+                       : sq_sterbenz(x, n, s, ncs, &qh, &ql);
+        for (; i < n; i++) {
+                double d = x[i] * s + ncs, q, e;
+
+                two_prod(d, d, &q, &e);
+                two_sum(Qh, q, &Qh, &q);
+                Ql += q + e;
+        }
+        dd_add_lanes(&qh, &ql, &Qh, &Ql);
+        /*
+         * T = S - n c: h and p lie within a few ulps of each other (c is
+         * S / n rounded, and every value has c's sign), so h - p is exact.
+         */
+        two_sum(xs->hi, xs->lo, &h, &l);
+        two_prod(c, (double)n, &p, &pe);
+        a = h - p;
+        two_sum(a, l - pe, &th, &tl);
+        *out = stdev_finish(Qh, Ql, th * s, tl * s, n, k);
+        return true;
 }
 
 /* Median of three without branches the compiler cannot turn into min/max. */
@@ -1167,30 +1330,182 @@ static void mselect(ka_stats_t *st, double *cur, double *oth, size_t lo,
         }
 }
 
-/*
- * Sets rv[i] to the value of rank rk[i] (ascending, distinct) among
- * buf[0..n), whose min and max are mn and mx. Small windows are sorted by
- * a network, constant ones need nothing, others go to quickselect.
- */
-static void select_ranks(ka_stats_t *st, size_t n, double mn, double mx,
-                         const size_t *rk, double *rv, size_t nrk)
+static unsigned select_budget(size_t n)
 {
         unsigned budget = 8;
 
+        for (size_t c = n; c > 1; c >>= 1)
+                budget += 2;
+        return budget;
+}
+
+/* The bucket of x in select_buckets(): never decreases as x grows. */
+static inline uint32_t bucket_of(double x, double mn, double scale, double top)
+{
+        double t = (x - mn) * scale;
+
+        return (uint32_t)(int32_t)(t < top ? t : top);
+}
+
+/* The largest b < nb with start[b] <= r (start[0] == 0), no branches. */
+static size_t bucket_find(const uint32_t *start, size_t nb, size_t r)
+{
+        size_t base = 0, len = nb;
+
+        while (len > 1) {
+                size_t half = len / 2;
+
+                base = start[base + half] <= r ? base + half : base;
+                len -= half;
+        }
+        return base;
+}
+
+/*
+ * Ranks r[0..m) (ascending) of a[lo..hi), hi - lo <= 4, into rv: a
+ * network on a padded copy, no branches on the data or the size.
+ */
+static void select_tiny(const double *a, size_t lo, size_t hi, const size_t *r,
+                        double *rv, size_t m)
+{
+        double v[4];
+        size_t len = hi - lo;
+
+        for (size_t i = 0; i < 4; i++) {
+                uint64_t in = i < len, mask = -in;
+
+                /* Past the end, a[lo] is read instead and masked out. */
+                v[i] = bitsd((dbits(a[lo + i * in]) & mask) |
+                             (INF_BITS & ~mask));
+        }
+        CS2(0, 1, 2, 3);
+        CS2(0, 2, 1, 3);
+        CS1(1, 2);
+        for (size_t i = 0; i < m; i++)
+                rv[i] = v[r[i] - lo];
+}
+
+/*
+ * Selection by distribution: one pass counts the values of buf[0..n) into
+ * nb buckets of equal width between mn and mx, a second scatters them to
+ * tmp bucket by bucket (a counting sort by bucket), which puts the value
+ * of rank r in the bucket spanning position r: only the few buckets
+ * holding wanted ranks are then sorted (a network: about 2 values each on
+ * spread data) or, when large, handed to mselect(). The bucket of x never
+ * decreases as x grows, whatever the rounding, so a value in a lower
+ * bucket is below every value in a higher one: the result is exact. No
+ * branch depends on the data in the two passes. Returns false, having
+ * changed nothing, when the range is too narrow or too wide to scale
+ * (then mselect() does it all).
+ */
+static bool select_buckets(ka_stats_t *st, const double *buf, size_t n,
+                           double mn, double mx, const size_t *rk, double *rv,
+                           size_t nrk)
+{
+        size_t nb = n < BUCKETS_MAX ? n : BUCKETS_MAX;
+        double span = mx - mn, scale = (double)nb / span, top = (double)nb - 1;
+        double *tmp = st->tmp;
+        uint32_t *cnt = st->cnt, *idx = st->idx, run = 0;
+        size_t tb[MAX_RANKS], lo[MAX_RANKS];
+
+        assert(nrk <= MAX_RANKS);
+        if (!(span > 0 && span <= DBL_MAX && scale <= DBL_MAX) || n > INT32_MAX)
+                return false;
+        memset(cnt, 0, nb * sizeof(*cnt));
+        if (n <= SCATTER_MAX) {
+                for (size_t i = 0; i < n; i++) {
+                        uint32_t b = bucket_of(buf[i], mn, scale, top);
+
+                        idx[i] = b;
+                        cnt[b]++;
+                }
+        } else {
+                for (size_t i = 0; i < n; i++)
+                        cnt[bucket_of(buf[i], mn, scale, top)]++;
+        }
+        /* Counts to start positions. */
+        for (size_t b = 0; b < nb; b++) {
+                uint32_t c = cnt[b];
+
+                cnt[b] = run;
+                run += c;
+        }
+        for (size_t j = 0; j < nrk; j++) {
+                tb[j] = bucket_find(cnt, nb, rk[j]);
+                lo[j] = cnt[tb[j]];
+        }
+        /* Afterwards cnt[b] is the end of bucket b (of the wanted ones). */
+        if (n <= SCATTER_MAX) {
+                for (size_t i = 0; i < n; i++)
+                        tmp[cnt[idx[i]]++] = buf[i];
+        } else {
+                /*
+                 * Large windows: only the wanted buckets, marked by the top
+                 * bit of their start, to their place in tmp. The branch
+                 * mispredicts about twice a copied value, few in all.
+                 */
+                for (size_t j = 0; j < nrk; j++)
+                        cnt[tb[j]] |= BUCKET_MARK;
+                for (size_t i = 0; i < n; i++) {
+                        uint32_t b = bucket_of(buf[i], mn, scale, top);
+                        uint32_t c = cnt[b];
+
+                        if (c & BUCKET_MARK) {
+                                tmp[c & ~BUCKET_MARK] = buf[i];
+                                cnt[b] = c + 1;
+                        }
+                }
+                for (size_t j = 0; j < nrk; j++)
+                        cnt[tb[j]] &= ~BUCKET_MARK;
+        }
+        for (size_t j = 0; j < nrk;) {
+                size_t j0 = j, l = lo[j], h = cnt[tb[j]];
+
+                while (j < nrk && tb[j] == tb[j0])
+                        j++;
+                if (h - l <= 4) {
+                        select_tiny(tmp, l, h, rk + j0, rv + j0, j - j0);
+                } else if (h - l <= SMALL) {
+                        sort_small(tmp + l, h - l);
+                        for (size_t i = j0; i < j; i++)
+                                rv[i] = tmp[rk[i]];
+                } else {
+                        /* buf is free again: the partition target. */
+                        mselect(st, tmp, st->buf, l, h, rk + j0, rv + j0,
+                                j - j0, select_budget(h - l));
+                }
+        }
+        return true;
+}
+
+/*
+ * Sets rv[i] to the value of rank rk[i] (ascending, distinct) among
+ * v[0..n) (st->buf or the caller's column), whose min and max are mn and
+ * mx. Small windows are sorted by a network, constant ones need nothing,
+ * others go to bucket selection or quickselect, which permute st->buf.
+ */
+static void select_ranks(ka_stats_t *st, const double *v, size_t n, double mn,
+                         double mx, const size_t *rk, double *rv, size_t nrk)
+{
         if (mn == mx) {
                 for (size_t i = 0; i < nrk; i++)
                         rv[i] = mn;
                 return;
         }
+        /* Buckets cost two passes whatever the ranks; quickselect after one
+         * or two ranks of a large window is cheaper. */
+        if (n > SMALL && (nrk > 2 || n <= BUCKETS_FEW_RANKS_MAX) &&
+            select_buckets(st, v, n, mn, mx, rk, rv, nrk))
+                return;
+        if (v != st->buf)
+                memcpy(st->buf, v, n * sizeof(double));
         if (n <= SMALL) {
                 sort_small(st->buf, n);
                 for (size_t i = 0; i < nrk; i++)
                         rv[i] = st->buf[rk[i]];
                 return;
         }
-        for (size_t c = n; c > 1; c >>= 1)
-                budget += 2;
-        mselect(st, st->buf, st->tmp, 0, n, rk, rv, nrk, budget);
+        mselect(st, st->buf, st->tmp, 0, n, rk, rv, nrk, select_budget(n));
 }
 
 /* statistics.quantiles(data, n=4)[i - 1], method 'exclusive', i = 1 or 3. */
@@ -1213,32 +1528,51 @@ static double quartile(double lo, double hi, int64_t delta)
         return (lo * (double)(4 - delta) + hi * (double)delta) / 4.0;
 }
 
-/* Adds r to the sorted set rk[0..*nrk) unless present. */
-static void rank_add(size_t *rk, size_t *nrk, size_t r)
-{
-        size_t i = *nrk;
+#define RANK_CS(i, j)                                                          \
+        do {                                                                   \
+                size_t a_ = c[i], b_ = c[j];                                   \
+                c[i] = a_ < b_ ? a_ : b_;                                      \
+                c[j] = a_ < b_ ? b_ : a_;                                      \
+        } while (0)
 
-        for (size_t k = 0; k < *nrk; k++) {
-                if (rk[k] == r)
-                        return;
+/*
+ * The distinct ranks among c[0..MAX_RANKS), SIZE_MAX marking an
+ * unused slot, ascending into rk[0..*nrk): a sorting network and a
+ * compaction, with no branch to mispredict from one window to the next.
+ */
+static void ranks_sort(size_t *c, size_t *rk, size_t *nrk)
+{
+        size_t k = 0;
+
+        RANK_CS(0, 5);
+        RANK_CS(1, 3);
+        RANK_CS(2, 4);
+        RANK_CS(1, 2);
+        RANK_CS(3, 4);
+        RANK_CS(0, 3);
+        RANK_CS(2, 5);
+        RANK_CS(0, 1);
+        RANK_CS(2, 3);
+        RANK_CS(4, 5);
+        RANK_CS(1, 2);
+        RANK_CS(3, 4);
+        for (size_t i = 0; i < MAX_RANKS; i++) {
+                rk[k] = c[i];
+                k += (size_t)(c[i] != SIZE_MAX) & (i == 0 || c[i] != c[i - 1]);
         }
-        while (i > 0 && rk[i - 1] > r) {
-                rk[i] = rk[i - 1];
-                i--;
-        }
-        rk[i] = r;
-        (*nrk)++;
+        *nrk = k;
 }
 
+/* The selected value of rank r, which must be one of rk[0..nrk). */
 static double rank_value(const size_t *rk, const double *rv, size_t nrk,
                          size_t r)
 {
-        for (size_t i = 0; i < nrk; i++) {
-                if (rk[i] == r)
-                        return rv[i];
-        }
-        assert(!"rank not selected");
-        return NAN;
+        double v = NAN;
+
+        for (size_t i = 0; i < nrk; i++)
+                v = rk[i] == r ? rv[i] : v;
+        assert(v == v || !"rank not selected");
+        return v;
 }
 
 #define OP_BIT(op) (1u << (op))
@@ -1248,7 +1582,8 @@ ka_err_t ka_stats_compute(ka_stats_t *st, const double *values, size_t n,
                           size_t nops, double *out)
 {
         double res[KA_OP__COUNT], mn, mx, amax;
-        unsigned need = 0;
+        const double *v;
+        unsigned need = 0, sel;
         size_t cnt;
         bool copy;
         ka_err_t err;
@@ -1280,8 +1615,27 @@ ka_err_t ka_stats_compute(ka_stats_t *st, const double *values, size_t n,
         copy = need & ~(OP_BIT(KA_OP_MIN) | OP_BIT(KA_OP_MAX));
         if (copy && (err = grow(st, n)))
                 return err;
-        cnt = copy ? gather(values, n, st->buf, &mn, &mx)
-                   : minmax(values, n, &mn, &mx);
+        /*
+         * The column itself when it has no NaN and no selection will
+         * permute it (select_ranks() scatters from it to st->tmp when it
+         * picks buckets): no copy. Otherwise (a sorting network, or
+         * quickselect for one op) one pass copies and scans.
+         */
+        sel = need &
+              (OP_BIT(KA_OP_MEDIAN) | OP_BIT(KA_OP_Q1) | OP_BIT(KA_OP_Q3));
+        v = values;
+        if (copy && sel &&
+            (n <= SMALL ||
+             ((sel & (sel - 1)) == 0 && n > BUCKETS_FEW_RANKS_MAX))) {
+                cnt = gather(values, n, st->buf, &mn, &mx);
+                v = st->buf;
+        } else {
+                cnt = minmax(values, n, &mn, &mx);
+                if (copy && cnt < n) {
+                        gather(values, n, st->buf, &mn, &mx);
+                        v = st->buf;
+                }
+        }
         for (size_t i = 0; i < KA_OP__COUNT; i++)
                 res[i] = NAN;
         if (cnt == 0)
@@ -1302,15 +1656,17 @@ ka_err_t ka_stats_compute(ka_stats_t *st, const double *values, size_t n,
                 } else {
                         xsum_t xs;
 
-                        sum_exact(st->buf, cnt, amax, &xs);
+                        sum_exact(v, cnt, amax, &xs);
                         res[KA_OP_SUM] =
                                 xs.fp ? xsum_round_fp(&xs) : xsum_round(&xs);
                         if (!xs.fp ||
                             !mean_fp(&xs, (double)cnt, &res[KA_OP_MEAN]))
                                 res[KA_OP_MEAN] = xsum_div_round(&xs, cnt);
-                        if (cnt >= 2 && (need & OP_BIT(KA_OP_STDEV)))
-                                res[KA_OP_STDEV] = stdev_dd(
-                                        st->buf, cnt, res[KA_OP_MEAN], amax);
+                        if (cnt >= 2 && (need & OP_BIT(KA_OP_STDEV)) &&
+                            !stdev_sterbenz(v, cnt, res[KA_OP_MEAN], mn, mx,
+                                            &xs, &res[KA_OP_STDEV]))
+                                res[KA_OP_STDEV] =
+                                        stdev_dd(v, cnt, res[KA_OP_MEAN], amax);
                 }
         }
 
@@ -1318,26 +1674,31 @@ ka_err_t ka_stats_compute(ka_stats_t *st, const double *values, size_t n,
             (OP_BIT(KA_OP_MEDIAN) | OP_BIT(KA_OP_Q1) | OP_BIT(KA_OP_Q3))) {
                 bool quart = cnt >= 2 &&
                              (need & (OP_BIT(KA_OP_Q1) | OP_BIT(KA_OP_Q3)));
-                size_t rk[6] = {0}, nrk = 0, j1 = 0, j3 = 0, mid = cnt / 2;
+                size_t rk[MAX_RANKS] = {0}, nrk = 0, j1 = 0, j3 = 0,
+                       mid = cnt / 2;
                 int64_t d1 = 0, d3 = 0;
-                double rv[6];
+                double rv[MAX_RANKS];
+
+                size_t c[MAX_RANKS] = {SIZE_MAX, SIZE_MAX, SIZE_MAX,
+                                       SIZE_MAX, SIZE_MAX, SIZE_MAX};
 
                 if (need & OP_BIT(KA_OP_MEDIAN)) {
-                        rank_add(rk, &nrk, mid);
+                        c[0] = mid;
                         if (cnt % 2 == 0)
-                                rank_add(rk, &nrk, mid - 1);
+                                c[1] = mid - 1;
                 }
                 if (quart && (need & OP_BIT(KA_OP_Q1))) {
                         quartile_ranks(cnt, 1, &j1, &d1);
-                        rank_add(rk, &nrk, j1 - 1);
-                        rank_add(rk, &nrk, j1);
+                        c[2] = j1 - 1;
+                        c[3] = j1;
                 }
                 if (quart && (need & OP_BIT(KA_OP_Q3))) {
                         quartile_ranks(cnt, 3, &j3, &d3);
-                        rank_add(rk, &nrk, j3 - 1);
-                        rank_add(rk, &nrk, j3);
+                        c[4] = j3 - 1;
+                        c[5] = j3;
                 }
-                select_ranks(st, cnt, mn, mx, rk, rv, nrk);
+                ranks_sort(c, rk, &nrk);
+                select_ranks(st, v, cnt, mn, mx, rk, rv, nrk);
                 fix_zero_ranks(values, n, rk, rv, nrk);
                 if (need & OP_BIT(KA_OP_MEDIAN)) {
                         double hi = rank_value(rk, rv, nrk, mid);

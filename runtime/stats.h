@@ -57,9 +57,11 @@ void ka_stats_destroy(ka_stats_t *st);
  *
  * Work is shared between ops and done only for the ops asked: one copy of
  * the column, one exact sum (mean, sum, stdev), one selection for all of
- * median, q1 and q3 (O(n) expected whatever the order of the values,
- * sorting networks below 17 values). No allocation once st has seen a
- * window this large.
+ * median, q1 and q3 (a counting pass into value-range buckets, then only
+ * the buckets holding the wanted ranks sorted; quickselect where buckets
+ * do not split the values; O(n) expected whatever the order of the
+ * values; sorting networks below 17 values). No allocation once st has
+ * seen a window this large.
  *
  * Returns KA_OK, KA_ERR_INVALID (NULL st, ops or out, NULL values with
  * n > 0, or an op outside ka_op_t) or KA_ERR_NOMEM (growing the scratch

@@ -38,7 +38,9 @@
 
 /* Windows are closed, partitions reported and deliveries served this
  * often; commits are sent at most once per COMMIT_MS. */
-#define TICK_MS   50
+#define TICK_MS 50
+/* Messages taken from the consumer queue at once, at most. */
+#define BATCH_MAX 256
 #define COMMIT_MS 1000
 /* Decode errors are logged once per topic and reason per minute. */
 #define ERROR_LOG_MS 60000
@@ -637,7 +639,12 @@ static void add(topic_rt_t *t, size_t b, const rd_kafka_message_t *rkm,
         }
 }
 
-static void handle(worker_t *w, const rd_kafka_message_t *rkm, int64_t now)
+/*
+ * One consumed message (or event) to every agent reading its topic.
+ * Returns false when the message is to be read again: its partition was
+ * sought back to it, so what followed it in the same batch must be dropped.
+ */
+static bool handle(worker_t *w, const rd_kafka_message_t *rkm, int64_t now)
 {
         topic_rt_t *t;
         int64_t ts;
@@ -645,11 +652,11 @@ static void handle(worker_t *w, const rd_kafka_message_t *rkm, int64_t now)
         if (rkm->err) {
                 if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
                         ka_warn("consumer: %s", rd_kafka_message_errstr(rkm));
-                return;
+                return true;
         }
         if (!(t = topic_of(w, rkm)) || rkm->partition < 0 ||
             !topic_grow(t, rkm->partition))
-                return;
+                return true;
         ts = rd_kafka_message_timestamp(rkm, NULL);
         if (ts < 0)
                 ts = now;
@@ -670,7 +677,7 @@ static void handle(worker_t *w, const rd_kafka_message_t *rkm, int64_t now)
                         &t->event_ms[b]);
                 if (t->res[b] == KA_DECODE_REGISTRY) {
                         retry_later(w, t, rkm);
-                        return;
+                        return false;
                 }
         }
 
@@ -683,6 +690,32 @@ static void handle(worker_t *w, const rd_kafka_message_t *rkm, int64_t now)
                 else if (t->res[b] != KA_DECODE__COUNT)
                         decode_error(t, rkm, t->res[b], now);
         }
+        return true;
+}
+
+/*
+ * Handles batch[0..n) in order and destroys it. After a message is to be
+ * read again, the rest of its partition in the batch is dropped: the
+ * consumer was sought back and delivers them again.
+ */
+static void handle_batch(worker_t *w, rd_kafka_message_t **batch, size_t n,
+                         int64_t now)
+{
+        const rd_kafka_message_t *again[BATCH_MAX];
+        size_t nagain = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                rd_kafka_message_t *rkm = batch[i];
+                bool skip = false;
+
+                for (size_t k = 0; k < nagain && !skip; k++)
+                        skip = again[k]->rkt == rkm->rkt &&
+                               again[k]->partition == rkm->partition;
+                if (!skip && !handle(w, rkm, now))
+                        again[nagain++] = rkm;
+        }
+        for (size_t i = 0; i < n; i++)
+                rd_kafka_message_destroy(batch[i]);
 }
 
 /* ---- rebalancing ---- */
@@ -1055,6 +1088,8 @@ int ka_worker_main(int argc, char **argv)
         ka_registry_opts_t reg_opts = {.cancel = &stop_flag};
         const char *web_host = "127.0.0.1", *url;
         rd_kafka_topic_partition_list_t *subs = NULL;
+        rd_kafka_queue_t *cq = NULL;
+        rd_kafka_message_t *batch[BATCH_MAX];
         struct sigaction sa = {.sa_handler = on_signal};
         worker_t w = {0};
         ka_web_t *web = NULL;
@@ -1149,21 +1184,32 @@ int ka_worker_main(int argc, char **argv)
                 ka_info("web: http://%s:%u/metrics", web_host,
                         (unsigned)ka_web_port(web));
 
+        if (!(cq = rd_kafka_queue_get_consumer(w.consumer))) {
+                rc = ka_cli_fail(CMD, "cannot get the consumer queue");
+                goto out;
+        }
         while (!stop_flag) {
-                rd_kafka_message_t *rkm =
-                        rd_kafka_consumer_poll(w.consumer, TICK_MS);
-                int64_t now = wall_ms();
+                /* What is queued, up to BATCH_MAX, without waiting; only
+                 * when nothing is, a wait of up to a tick for one. */
+                ssize_t n =
+                        rd_kafka_consume_batch_queue(cq, 0, batch, BATCH_MAX);
+                int64_t now;
 
+                if (n <= 0) {
+                        batch[0] = rd_kafka_consumer_poll(w.consumer, TICK_MS);
+                        n = batch[0] != NULL;
+                }
+                now = wall_ms();
                 atomic_store_explicit(&w.last_poll, now, memory_order_relaxed);
-                if (rkm) {
+                if (n > 0)
                         atomic_store_explicit(&w.brokers_down, false,
                                               memory_order_relaxed);
-                        handle(&w, rkm, now);
-                        rd_kafka_message_destroy(rkm);
-                }
+                handle_batch(&w, batch, (size_t)n, now);
                 if (now - w.last_tick >= TICK_MS)
                         tick(&w, now);
         }
+        rd_kafka_queue_destroy(cq);
+        cq = NULL;
 
         /* SIGTERM: no more consuming; deliver, commit, leave the group. */
         ka_info("worker: stopping");
@@ -1179,6 +1225,8 @@ out:
         if (subs)
                 rd_kafka_topic_partition_list_destroy(subs);
         ka_web_stop(web);
+        if (cq)
+                rd_kafka_queue_destroy(cq);
         if (w.consumer)
                 rd_kafka_destroy(w.consumer);
         worker_release(&w);

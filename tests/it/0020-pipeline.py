@@ -75,13 +75,7 @@ aggregated_topics:
         - name: {names['keyed']}
 """
 
-import os
-import tempfile
-
-cfg_path = os.path.join(tempfile.mkdtemp(), "config.yaml")
-with open(cfg_path, "w") as f:
-    f.write(config)
-stack = DevStack(partitions=1, config=cfg_path)
+stack = DevStack(partitions=1, config=config)
 
 schemas = {
     "exact": record_schema("exact", [("time", "double"), ("value0", "double"),

@@ -2,27 +2,16 @@
 closed is counted in kafkaaggregator_late_messages_total and changes no
 output; the last window of a quiet topic is emitted by the idle flush
 within idle_timeout_seconds."""
-import os
-import tempfile
 import time
 
 from katest import (DevStack, Pipeline, avro, check, check_window, consume,
-                    free_port, metrics, produce, record_schema, topic,
-                    wait_for)
+                    free_port, metrics, one_source_config, produce,
+                    record_schema, topic, wait_for)
 
 T0 = 1_700_000_000_000
 src, out = topic("late"), topic("late-out")
-config = f"""
-aggregated_topics:
-  - name: {out}
-    window_aggregation: {{window_size_seconds: 1, idle_timeout_seconds: 1}}
-    filter:
-      source_topics:
-        - name: {src}
-"""
-cfg = os.path.join(tempfile.mkdtemp(), "config.yaml")
-open(cfg, "w").write(config)
-stack = DevStack(partitions=1, config=cfg)
+config = one_source_config(out, src)
+stack = DevStack(partitions=1, config=config)
 schema = record_schema("late", [("time", "double"), ("v", "double")])
 sid = stack.register(f"{src}-value", schema)
 pipe = Pipeline(stack, config)

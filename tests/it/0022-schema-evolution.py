@@ -2,25 +2,14 @@
 a default, a field removed and an int widened to long. Messages written
 with the new schema id are read through schema resolution next to messages
 of the generated one, in the same windows."""
-import os
-import tempfile
 
-from katest import (DevStack, Pipeline, avro, check, check_window, produce,
-                    record_schema, topic, wait_for)
+from katest import (DevStack, Pipeline, avro, check, check_window,
+                    one_source_config, produce, record_schema, topic, wait_for)
 
 T0 = 1_700_000_000_000
 src, out = topic("evolve"), topic("evolve-out")
-config = f"""
-aggregated_topics:
-  - name: {out}
-    window_aggregation: {{window_size_seconds: 1, idle_timeout_seconds: 1}}
-    filter:
-      source_topics:
-        - name: {src}
-"""
-cfg = os.path.join(tempfile.mkdtemp(), "config.yaml")
-open(cfg, "w").write(config)
-stack = DevStack(partitions=1, config=cfg)
+config = one_source_config(out, src)
+stack = DevStack(partitions=1, config=config)
 v1 = record_schema("evolve", [("time", "double"), ("a", "int"),
                               ("b", "double"), ("c", "double")])
 id1 = stack.register(f"{src}-value", v1)

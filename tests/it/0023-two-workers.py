@@ -1,27 +1,16 @@
 """Scaling out (SPEC §11): 4 partitions read by 2 workers of one consumer
 group. Every produced message is counted exactly once across the
 aggregated records of both workers."""
-import os
 import random
-import tempfile
 import time
 
-from katest import (DevStack, Pipeline, avro, check, consume, fail, produce,
-                    record_schema, topic)
+from katest import (DevStack, Pipeline, avro, check, consume, fail,
+                    one_source_config, produce, record_schema, topic)
 
 T0 = 1_700_000_000_000
 src, out = topic("scale"), topic("scale-out")
-config = f"""
-aggregated_topics:
-  - name: {out}
-    window_aggregation: {{window_size_seconds: 1, idle_timeout_seconds: 1}}
-    filter:
-      source_topics:
-        - name: {src}
-"""
-cfg = os.path.join(tempfile.mkdtemp(), "config.yaml")
-open(cfg, "w").write(config)
-stack = DevStack(partitions=4, config=cfg)
+config = one_source_config(out, src)
+stack = DevStack(partitions=4, config=config)
 schema = record_schema("scale", [("time", "double"), ("v", "double")])
 sid = stack.register(f"{src}-value", schema)
 pipe = Pipeline(stack, config)

@@ -2,27 +2,18 @@
 within 10 s; the next one rebuilds the open window from the committed
 offsets and does not emit closed windows again. After a SIGKILL a window
 may be emitted twice, but identically, and never split or lost."""
-import os
 import signal
-import tempfile
 import time
 
 from katest import (DevStack, Pipeline, avro, check, check_window, consume,
-                    produce, record_schema, stop, topic, wait_for)
+                    one_source_config, produce, record_schema, stop, topic,
+                    wait_for)
 
 T0 = 1_700_000_000_000
 src, out = topic("restart"), topic("restart-out")
-config = f"""
-aggregated_topics:
-  - name: {out}
-    window_aggregation: {{window_size_seconds: 1, idle_timeout_seconds: 60}}
-    filter:
-      source_topics:
-        - name: {src}
-"""
-cfg = os.path.join(tempfile.mkdtemp(), "config.yaml")
-open(cfg, "w").write(config)
-stack = DevStack(partitions=1, config=cfg)
+config = one_source_config(
+    out, src, "{window_size_seconds: 1, idle_timeout_seconds: 60}")
+stack = DevStack(partitions=1, config=config)
 schema = record_schema("restart", [("time", "double"), ("v", "double")])
 sid = stack.register(f"{src}-value", schema)
 pipe = Pipeline(stack, config)

@@ -6,25 +6,16 @@ fetched is read again once the registry is back, not dropped."""
 import os
 import socket
 import subprocess
-import tempfile
 import time
 import urllib.error
 import urllib.request
 
-from katest import (DevStack, Pipeline, check, fail, free_port,
-                    record_schema, stop, topic, _procs)
+from katest import (DevStack, Pipeline, _procs, check, fail, free_port,
+                    one_source_config, record_schema, stop, topic)
 
 src, out = topic("down"), topic("down-out")
-config = f"""
-aggregated_topics:
-  - name: {out}
-    filter:
-      source_topics:
-        - name: {src}
-"""
-cfg = os.path.join(tempfile.mkdtemp(), "config.yaml")
-open(cfg, "w").write(config)
-stack = DevStack(partitions=1, config=cfg)
+config = one_source_config(out, src, "{}")
+stack = DevStack(partitions=1, config=config)
 stack.register(f"{src}-value", record_schema("down", [("time", "double"),
                                                       ("v", "double")]))
 pipe = Pipeline(stack, config)

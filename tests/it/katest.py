@@ -64,13 +64,32 @@ def topic(name):
     return f"{name}-{RUN_ID}"
 
 
+def one_source_config(out, src, window="{window_size_seconds: 1, "
+                      "idle_timeout_seconds: 1}"):
+    """A config of one aggregated topic out over one source topic src."""
+    return f"""
+aggregated_topics:
+  - name: {out}
+    window_aggregation: {window}
+    filter:
+      source_topics:
+        - name: {src}
+"""
+
+
 class DevStack:
+    """The dev stack on free ports; with config (the text of a config),
+    every topic it names is created with `partitions` partitions."""
+
     def __init__(self, partitions=None, config=None):
         env_file = os.path.join(TMP, f"devstack-{len(_procs)}.env")
         args = [BIN, "dev-stack", "--kafka-port", "0", "--registry-port",
                 "0", "--env-file", env_file]
         if config:
-            args += ["--config-file", config]
+            path = os.path.join(TMP, f"devstack-{len(_procs)}.yaml")
+            with open(path, "w") as f:
+                f.write(config)
+            args += ["--config-file", path]
         if partitions:
             args += ["--partitions", str(partitions)]
         self.log = open(os.path.join(TMP, "devstack.log"), "w")

@@ -550,14 +550,19 @@ static inline ka_err_t ka_avro_write_float(ka_avro_writer_t *w, float v)
 
 static inline ka_err_t ka_avro_write_double(ka_avro_writer_t *w, double v)
 {
-        uint64_t u;
-        int i;
-
         if (ka_avro_writer_room(w, 8))
                 return KA_ERR_OVERFLOW;
-        memcpy(&u, &v, 8);
-        for (i = 0; i < 8; i++)
-                w->p[i] = (uint8_t)(u >> (8 * i));
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        memcpy(w->p, &v, 8);
+#else
+        {
+                uint64_t u;
+
+                memcpy(&u, &v, 8);
+                for (int i = 0; i < 8; i++)
+                        w->p[i] = (uint8_t)(u >> (8 * i));
+        }
+#endif
         w->p += 8;
         return KA_OK;
 }

@@ -145,6 +145,9 @@ $(BUILD)/tests/tools/%: tests/tools/%.c $(LIB) | deps
 	$(Q)$(CC) $(BASE_CFLAGS) $(TEST_WARN) $(PKG_CFLAGS) $(CFLAGS) $(LDFLAGS) \
 		-o $@ $< $(LIB) $(PKG_LIBS)
 
+# Pattern-built objects are kept, not deleted as intermediates.
+.SECONDARY: $(TEST_HELPER_OBJS)
+
 tests: $(BIN) $(UNIT_BINS) $(IT_C_BINS) $(TOOL_BINS)
 
 check: deps-test

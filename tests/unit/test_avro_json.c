@@ -23,6 +23,7 @@
 
 #include "avro_json.h"
 #include "ka.h"
+#include "ka_test.h"
 
 /* Every Avro type, each complex type holding floats or doubles somewhere,
  * and a union with a branch of every kind. */
@@ -79,29 +80,6 @@ enum {
         U_COUNT
 };
 
-typedef struct fixture_s {
-        avro_schema_t schema;
-        avro_value_iface_t *iface;
-        avro_value_t value;
-} fixture_t;
-
-static void fixture_init(fixture_t *fx, const char *json)
-{
-        assert_int_equal(
-                avro_schema_from_json_length(json, strlen(json), &fx->schema),
-                0);
-        fx->iface = avro_generic_class_from_schema(fx->schema);
-        assert_non_null(fx->iface);
-        assert_int_equal(avro_generic_value_new(fx->iface, &fx->value), 0);
-}
-
-static void fixture_release(fixture_t *fx)
-{
-        avro_value_decref(&fx->value);
-        avro_value_iface_decref(fx->iface);
-        avro_schema_decref(fx->schema);
-}
-
 /* avro-c's text for value, or NULL where avro-c fails. */
 static char *avro_c_json(const avro_value_t *value)
 {
@@ -143,22 +121,6 @@ static void set_real(avro_value_t *v, double x)
 
 /* ---- random values ---------------------------------------------------- */
 
-static uint64_t rng_state = 0x2545f4914f6cdd1dULL;
-
-static uint64_t rnd(void)
-{
-        /* xorshift64*: reproducible across runs. */
-        rng_state ^= rng_state >> 12;
-        rng_state ^= rng_state << 25;
-        rng_state ^= rng_state >> 27;
-        return rng_state * 2685821657736338717ULL;
-}
-
-static size_t rnd_below(size_t n)
-{
-        return (size_t)(rnd() % n);
-}
-
 /* Finite doubles: random bit patterns and values whose text is special. */
 static double rnd_finite(void)
 {
@@ -182,10 +144,10 @@ static double rnd_finite(void)
         uint64_t u;
         double d;
 
-        if (rnd_below(4) == 0)
-                return edges[rnd_below(KA_ARRAY_SIZE(edges))];
+        if (ka_test_rnd_below(4) == 0)
+                return edges[ka_test_rnd_below(KA_ARRAY_SIZE(edges))];
         do {
-                u = rnd();
+                u = ka_test_rnd();
                 memcpy(&d, &u, 8);
         } while (!isfinite(d));
         return d;
@@ -197,10 +159,10 @@ static float rnd_float(void)
         float f;
 
         do {
-                if (rnd_below(4) == 0) {
+                if (ka_test_rnd_below(4) == 0) {
                         f = (float)rnd_finite();
                 } else {
-                        u = (uint32_t)rnd();
+                        u = (uint32_t)ka_test_rnd();
                         memcpy(&f, &u, 4);
                 }
         } while (!isfinite(f));
@@ -236,31 +198,31 @@ static size_t put_utf8(char *s, uint32_t cp)
  * quotes, backslashes, and characters of every UTF-8 length. */
 static void rnd_text(char *s, size_t cap)
 {
-        size_t n = 0, count = rnd_below(12);
+        size_t n = 0, count = ka_test_rnd_below(12);
         uint32_t cp;
 
         for (size_t i = 0; i < count && n + 5 < cap; i++) {
-                switch (rnd_below(6)) {
+                switch (ka_test_rnd_below(6)) {
                 case 0:
-                        cp = 1 + (uint32_t)rnd_below(0x7F);
+                        cp = 1 + (uint32_t)ka_test_rnd_below(0x7F);
                         break;
                 case 1:
-                        cp = "\"\\/\b\f\n\r\t"[rnd_below(8)];
+                        cp = "\"\\/\b\f\n\r\t"[ka_test_rnd_below(8)];
                         break;
                 case 2:
-                        cp = 0x80 + (uint32_t)rnd_below(0x800 - 0x80);
+                        cp = 0x80 + (uint32_t)ka_test_rnd_below(0x800 - 0x80);
                         break;
                 case 3:
                         do {
-                                cp = 0x800 +
-                                     (uint32_t)rnd_below(0x10000 - 0x800);
+                                cp = 0x800 + (uint32_t)ka_test_rnd_below(
+                                                     0x10000 - 0x800);
                         } while (cp >= 0xD800 && cp <= 0xDFFF);
                         break;
                 case 4:
-                        cp = 0x10000 + (uint32_t)rnd_below(0x100000);
+                        cp = 0x10000 + (uint32_t)ka_test_rnd_below(0x100000);
                         break;
                 default:
-                        cp = 'a' + (uint32_t)rnd_below(26);
+                        cp = 'a' + (uint32_t)ka_test_rnd_below(26);
                         break;
                 }
                 n += put_utf8(s + n, cp);
@@ -272,7 +234,7 @@ static void rnd_text(char *s, size_t cap)
  * test_bytes_escapes). */
 static uint8_t rnd_byte(void)
 {
-        return (uint8_t)(1 + rnd_below(255));
+        return (uint8_t)(1 + ka_test_rnd_below(255));
 }
 
 static void fill(avro_value_t *v, int depth)
@@ -288,15 +250,18 @@ static void fill(avro_value_t *v, int depth)
                 assert_int_equal(avro_value_set_null(v), 0);
                 break;
         case AVRO_BOOLEAN:
-                assert_int_equal(avro_value_set_boolean(v, (int)rnd_below(2)),
-                                 0);
+                assert_int_equal(
+                        avro_value_set_boolean(v, (int)ka_test_rnd_below(2)),
+                        0);
                 break;
         case AVRO_INT32:
-                assert_int_equal(avro_value_set_int(v, (int32_t)rnd()), 0);
+                assert_int_equal(avro_value_set_int(v, (int32_t)ka_test_rnd()),
+                                 0);
                 break;
         case AVRO_INT64:
                 assert_int_equal(avro_value_set_long(
-                                         v, (int64_t)(rnd() >> rnd_below(64))),
+                                         v, (int64_t)(ka_test_rnd() >>
+                                                      ka_test_rnd_below(64))),
                                  0);
                 break;
         case AVRO_FLOAT:
@@ -310,7 +275,7 @@ static void fill(avro_value_t *v, int depth)
                 assert_int_equal(avro_value_set_string(v, text), 0);
                 break;
         case AVRO_BYTES:
-                count = rnd_below(sizeof(bytes) + 1);
+                count = ka_test_rnd_below(sizeof(bytes) + 1);
                 for (size_t i = 0; i < count; i++)
                         bytes[i] = rnd_byte();
                 assert_int_equal(avro_value_set_bytes(v, bytes, count), 0);
@@ -326,18 +291,19 @@ static void fill(avro_value_t *v, int depth)
         case AVRO_ENUM:
                 count = (size_t)avro_schema_enum_number_of_symbols(
                         avro_value_get_schema(v));
-                assert_int_equal(avro_value_set_enum(v, (int)rnd_below(count)),
-                                 0);
+                assert_int_equal(
+                        avro_value_set_enum(v, (int)ka_test_rnd_below(count)),
+                        0);
                 break;
         case AVRO_ARRAY:
-                count = rnd_below(4);
+                count = ka_test_rnd_below(4);
                 for (size_t i = 0; i < count; i++) {
                         append(v, &item);
                         fill(&item, depth + 1);
                 }
                 break;
         case AVRO_MAP:
-                count = rnd_below(4);
+                count = ka_test_rnd_below(4);
                 for (size_t i = 0; i < count; i++) {
                         rnd_text(text, sizeof(text));
                         add(v, text, &item);
@@ -346,7 +312,7 @@ static void fill(avro_value_t *v, int depth)
                 break;
         case AVRO_UNION:
                 branch(v,
-                       (int)rnd_below(avro_schema_union_size(
+                       (int)ka_test_rnd_below(avro_schema_union_size(
                                avro_value_get_schema(v))),
                        &item);
                 fill(&item, depth + 1);
@@ -368,10 +334,10 @@ static void fill(avro_value_t *v, int depth)
 
 static void test_same_as_avro_c(void **state)
 {
-        fixture_t fx;
+        ka_test_writer_t fx;
         int branches[U_COUNT] = {0};
 
-        fixture_init(&fx, ALL_SCHEMA);
+        ka_test_writer_init(&fx, ALL_SCHEMA);
         for (int round = 0; round < 400; round++) {
                 avro_value_t u;
                 char *want, *got;
@@ -396,7 +362,7 @@ static void test_same_as_avro_c(void **state)
         /* Every union branch was printed at least once. */
         for (int i = 0; i < U_COUNT; i++)
                 assert_true(branches[i] > 0);
-        fixture_release(&fx);
+        ka_test_writer_release(&fx);
 }
 
 /* Each primitive type alone at the top, as avro_value_to_json() prints it
@@ -420,10 +386,10 @@ static void test_top_level_scalars(void **state)
 
         for (size_t i = 0; i < KA_ARRAY_SIZE(schemas); i++) {
                 for (int round = 0; round < 20; round++) {
-                        fixture_t fx;
+                        ka_test_writer_t fx;
                         char *want, *got;
 
-                        fixture_init(&fx, schemas[i]);
+                        ka_test_writer_init(&fx, schemas[i]);
                         fill(&fx.value, 0);
                         want = avro_c_json(&fx.value);
                         got = ka_avro_json(&fx.value);
@@ -434,7 +400,7 @@ static void test_top_level_scalars(void **state)
                                          got, want);
                         free(want);
                         free(got);
-                        fixture_release(&fx);
+                        ka_test_writer_release(&fx);
                 }
         }
 }
@@ -448,27 +414,28 @@ static void test_bytes_escapes(void **state)
                                         0x1F, 0x7F, 0x80, 0xE9, 0xFF};
         static const char want[] = "\"a\\u0000\\\"\\\\/\\n\\u001F\x7F"
                                    "\\u0080\\u00E9\\u00FF\"";
-        fixture_t fx;
+        ka_test_writer_t fx;
         char *got;
 
-        fixture_init(&fx, "\"bytes\"");
+        ka_test_writer_init(&fx, "\"bytes\"");
         assert_int_equal(
                 avro_value_set_bytes(&fx.value, (void *)bytes, sizeof(bytes)),
                 0);
         got = ka_avro_json(&fx.value);
         assert_string_equal(got, want);
         free(got);
-        fixture_release(&fx);
+        ka_test_writer_release(&fx);
 
-        fixture_init(&fx, "{\"type\": \"fixed\", \"name\": \"f\", \"size\": "
-                          "11}");
+        ka_test_writer_init(&fx,
+                            "{\"type\": \"fixed\", \"name\": \"f\", \"size\": "
+                            "11}");
         assert_int_equal(
                 avro_value_set_fixed(&fx.value, (void *)bytes, sizeof(bytes)),
                 0);
         got = ka_avro_json(&fx.value);
         assert_string_equal(got, want);
         free(got);
-        fixture_release(&fx);
+        ka_test_writer_release(&fx);
 }
 
 /* ---- NaN and infinities ----------------------------------------------- */
@@ -670,9 +637,9 @@ static void test_non_finite_everywhere(void **state)
                 {INFINITY, "\"Infinity\""},
                 {-INFINITY, "\"-Infinity\""},
         };
-        fixture_t fx;
+        ka_test_writer_t fx;
 
-        fixture_init(&fx, ALL_SCHEMA);
+        ka_test_writer_init(&fx, ALL_SCHEMA);
         for (int spot = 0; spot < SPOT_COUNT; spot++) {
                 for (size_t k = 0; k < KA_ARRAY_SIZE(specials); k++) {
                         avro_value_t leaf;
@@ -696,23 +663,23 @@ static void test_non_finite_everywhere(void **state)
                         free(got);
                 }
         }
-        fixture_release(&fx);
+        ka_test_writer_release(&fx);
 }
 
 /* The record an aggregated topic carries, read back as JSON by a user. */
 static void test_nan_record_parses(void **state)
 {
-        fixture_t fx;
+        ka_test_writer_t fx;
         avro_value_t v;
         json_error_t error;
         json_t *doc;
         char *got;
 
-        fixture_init(&fx, "{\"type\": \"record\", \"name\": \"agg\", "
-                          "\"fields\": [{\"name\": \"time\", \"type\": "
-                          "\"double\"}, {\"name\": \"x\", \"type\": "
-                          "\"double\"}, {\"name\": \"y\", \"type\": "
-                          "\"float\"}]}");
+        ka_test_writer_init(&fx, "{\"type\": \"record\", \"name\": \"agg\", "
+                                 "\"fields\": [{\"name\": \"time\", \"type\": "
+                                 "\"double\"}, {\"name\": \"x\", \"type\": "
+                                 "\"double\"}, {\"name\": \"y\", \"type\": "
+                                 "\"float\"}]}");
         field(&fx.value, "time", &v);
         avro_value_set_double(&v, 1.5);
         field(&fx.value, "x", &v);
@@ -728,7 +695,7 @@ static void test_nan_record_parses(void **state)
                             "NaN");
         json_decref(doc);
         free(got);
-        fixture_release(&fx);
+        ka_test_writer_release(&fx);
 }
 
 /* ---- doubles read back exactly ---------------------------------------- */
@@ -781,16 +748,16 @@ static void test_doubles_round_trip(void **state)
                 DBL_MIN, -DBL_MAX, 1e22,   1e16,     2.0,  1.0 / 3,
                 1e-5,    123e-310, 1e23,   0.3,      -2.5, 9007199254740993.0,
                 FLT_MAX, FLT_MIN,  1e-45,  4.35e-320};
-        fixture_t dfx, ffx;
+        ka_test_writer_t dfx, ffx;
 
-        fixture_init(&dfx, "\"double\"");
-        fixture_init(&ffx, "\"float\"");
+        ka_test_writer_init(&dfx, "\"double\"");
+        ka_test_writer_init(&ffx, "\"float\"");
         for (size_t i = 0; i < KA_ARRAY_SIZE(values); i++)
                 check_round_trip(&dfx.value, &ffx.value, values[i]);
         for (int i = 0; i < 5000; i++)
                 check_round_trip(&dfx.value, &ffx.value, rnd_finite());
-        fixture_release(&dfx);
-        fixture_release(&ffx);
+        ka_test_writer_release(&dfx);
+        ka_test_writer_release(&ffx);
 }
 
 /* Texts whose form is known from C's "%.17g" and JSON's grammar. */
@@ -809,9 +776,9 @@ static void test_double_text(void **state)
                 {1e16, "10000000000000000.0"},
                 {1.5e-7, "1.4999999999999999e-7"},
         };
-        fixture_t fx;
+        ka_test_writer_t fx;
 
-        fixture_init(&fx, "\"double\"");
+        ka_test_writer_init(&fx, "\"double\"");
         for (size_t i = 0; i < KA_ARRAY_SIZE(cases); i++) {
                 char *got;
 
@@ -820,7 +787,7 @@ static void test_double_text(void **state)
                 assert_string_equal(got, cases[i].text);
                 free(got);
         }
-        fixture_release(&fx);
+        ka_test_writer_release(&fx);
 }
 
 /* ---- text avro-c cannot print ------------------------------------------ */
@@ -846,10 +813,10 @@ static void test_bad_utf8(void **state)
                 {"\xf0\x9f\x98\x80", 4, "\"\\uD83D\\uDE00\""},
                 {"a\0b", 3, "\"a\\u0000b\""},
         };
-        fixture_t fx, mfx;
+        ka_test_writer_t fx, mfx;
         avro_value_t item;
 
-        fixture_init(&fx, "\"string\"");
+        ka_test_writer_init(&fx, "\"string\"");
         for (size_t i = 0; i < KA_ARRAY_SIZE(cases); i++) {
                 char buf[16];
                 char *got;
@@ -865,9 +832,9 @@ static void test_bad_utf8(void **state)
                 assert_string_equal(got, cases[i].text);
                 free(got);
         }
-        fixture_release(&fx);
+        ka_test_writer_release(&fx);
 
-        fixture_init(&mfx, "{\"type\": \"map\", \"values\": \"int\"}");
+        ka_test_writer_init(&mfx, "{\"type\": \"map\", \"values\": \"int\"}");
         add(&mfx.value, "k\xff", &item);
         avro_value_set_int(&item, 1);
         {
@@ -876,26 +843,26 @@ static void test_bad_utf8(void **state)
                 assert_string_equal(got, "{\"k\\uFFFD\": 1}");
                 free(got);
         }
-        fixture_release(&mfx);
+        ka_test_writer_release(&mfx);
 }
 
 /* A union with no branch selected or an enum symbol out of range cannot
  * print: NULL with a reason. */
 static void test_error(void **state)
 {
-        fixture_t fx;
+        ka_test_writer_t fx;
 
-        fixture_init(&fx, "{\"type\": \"record\", \"name\": \"r\", "
-                          "\"fields\": [{\"name\": \"u\", \"type\": "
-                          "[\"null\", \"double\"]}]}");
+        ka_test_writer_init(&fx, "{\"type\": \"record\", \"name\": \"r\", "
+                                 "\"fields\": [{\"name\": \"u\", \"type\": "
+                                 "[\"null\", \"double\"]}]}");
         avro_set_error("%s", "");
         assert_null(ka_avro_json(&fx.value));
         assert_true(strlen(avro_strerror()) > 0);
-        fixture_release(&fx);
+        ka_test_writer_release(&fx);
 
         /* avro-c lets any int be set in an enum. */
-        fixture_init(&fx, "{\"type\": \"enum\", \"name\": \"e\", "
-                          "\"symbols\": [\"A\", \"B\"]}");
+        ka_test_writer_init(&fx, "{\"type\": \"enum\", \"name\": \"e\", "
+                                 "\"symbols\": [\"A\", \"B\"]}");
         assert_int_equal(avro_value_set_enum(&fx.value, 2), 0);
         assert_null(ka_avro_json(&fx.value));
         assert_non_null(strstr(avro_strerror(), "out of range"));
@@ -906,7 +873,7 @@ static void test_error(void **state)
                 assert_string_equal(got, "\"B\"");
                 free(got);
         }
-        fixture_release(&fx);
+        ka_test_writer_release(&fx);
 }
 
 int main(void)
@@ -923,5 +890,6 @@ int main(void)
                 cmocka_unit_test(test_error),
         };
 
+        ka_test_seed(0x2545f4914f6cdd1dULL);
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,7 @@
 #include <math.h>
 
 #include "avro_resolve.h"
+#include "ka_test.h"
 
 /* The agent: a source generated for
  *   {time: double, a: double, b: long, c: [null, double], d: int, e: float}
@@ -58,131 +59,17 @@ static ka_agent_source_t source(const char *time_field)
         return src;
 }
 
-static uint64_t rng_state = 0x2545f4914f6cdd1dULL;
-
-static uint64_t rnd(void)
-{
-        rng_state ^= rng_state >> 12;
-        rng_state ^= rng_state << 25;
-        rng_state ^= rng_state >> 27;
-        return rng_state * 2685821657736338717ULL;
-}
-
-/* ---- avro-c side ------------------------------------------------------ */
-
-typedef struct writer_s {
-        avro_schema_t schema;
-        avro_value_iface_t *iface;
-        avro_value_t rec;
-} writer_t;
-
-static void writer_init(writer_t *w, const char *json)
-{
-        if (avro_schema_from_json_length(json, strlen(json), &w->schema))
-                fail_msg("schema: %s", avro_strerror());
-        w->iface = avro_generic_class_from_schema(w->schema);
-        assert_non_null(w->iface);
-        assert_int_equal(avro_generic_value_new(w->iface, &w->rec), 0);
-}
-
-static void writer_release(writer_t *w)
-{
-        avro_value_decref(&w->rec);
-        avro_value_iface_decref(w->iface);
-        avro_schema_decref(w->schema);
-}
-
-/* Random content for any value (the fields the agent must skip). */
-static void fill_random(avro_value_t *v, int depth)
-{
-        avro_schema_t schema = avro_value_get_schema(v);
-        avro_value_t child;
-        size_t i, n;
-        char text[24];
-
-        switch (avro_value_get_type(v)) {
-        case AVRO_STRING:
-                snprintf(text, sizeof(text), "s%u", (unsigned)rnd());
-                avro_value_set_string(v, text);
-                break;
-        case AVRO_BYTES:
-                avro_value_set_bytes(v, text, rnd() % sizeof(text));
-                break;
-        case AVRO_INT32:
-                avro_value_set_int(v, (int32_t)rnd());
-                break;
-        case AVRO_INT64:
-                avro_value_set_long(v, (int64_t)rnd());
-                break;
-        case AVRO_FLOAT:
-                avro_value_set_float(v, (float)(rnd() % 1000));
-                break;
-        case AVRO_DOUBLE:
-                avro_value_set_double(v, (double)(rnd() % 1000) / 7);
-                break;
-        case AVRO_BOOLEAN:
-                avro_value_set_boolean(v, rnd() & 1);
-                break;
-        case AVRO_NULL:
-                avro_value_set_null(v);
-                break;
-        case AVRO_RECORD:
-                avro_value_get_size(v, &n);
-                for (i = 0; i < n; i++) {
-                        avro_value_get_by_index(v, i, &child, NULL);
-                        fill_random(&child, depth + 1);
-                }
-                break;
-        case AVRO_ENUM:
-                avro_value_set_enum(
-                        v, (int)(rnd() %
-                                 (uint64_t)avro_schema_enum_number_of_symbols(
-                                         schema)));
-                break;
-        case AVRO_FIXED: {
-                char fixed[64] = {0};
-
-                avro_value_set_fixed(v, fixed,
-                                     (size_t)avro_schema_fixed_size(schema));
-                break;
-        }
-        case AVRO_ARRAY:
-                n = depth > 3 ? 0 : rnd() % 4;
-                for (i = 0; i < n; i++) {
-                        avro_value_append(v, &child, NULL);
-                        fill_random(&child, depth + 1);
-                }
-                break;
-        case AVRO_MAP:
-                n = depth > 3 ? 0 : rnd() % 4;
-                for (i = 0; i < n; i++) {
-                        snprintf(text, sizeof(text), "k%u", (unsigned)i);
-                        avro_value_add(v, text, &child, NULL, NULL);
-                        fill_random(&child, depth + 1);
-                }
-                break;
-        case AVRO_UNION:
-                avro_value_set_branch(
-                        v, (int)(rnd() % avro_schema_union_size(schema)),
-                        &child);
-                fill_random(&child, depth + 1);
-                break;
-        default:
-                fail_msg("unexpected type");
-        }
-}
-
 /*
  * Sets the numeric field name to x, which the caller chose representable
  * in the field's writer type; NAN selects the null branch of a union.
  */
-static void set_num(writer_t *w, const char *name, double x)
+static void set_num(ka_test_writer_t *w, const char *name, double x)
 {
         avro_value_t f, branch, *target = &f;
         avro_schema_t schema;
         size_t i, n;
 
-        if (avro_value_get_by_name(&w->rec, name, &f, NULL))
+        if (avro_value_get_by_name(&w->value, name, &f, NULL))
                 fail_msg("no field '%s'", name);
         if (avro_value_get_type(&f) == AVRO_UNION) {
                 schema = avro_value_get_schema(&f);
@@ -219,11 +106,11 @@ static void set_num(writer_t *w, const char *name, double x)
         }
 }
 
-static void set_long(writer_t *w, const char *name, int64_t l)
+static void set_long(ka_test_writer_t *w, const char *name, int64_t l)
 {
         avro_value_t f, branch;
 
-        if (avro_value_get_by_name(&w->rec, name, &f, NULL))
+        if (avro_value_get_by_name(&w->value, name, &f, NULL))
                 fail_msg("no field '%s'", name);
         if (avro_value_get_type(&f) == AVRO_UNION) {
                 avro_value_set_branch(&f, 1, &branch);
@@ -234,10 +121,10 @@ static void set_long(writer_t *w, const char *name, int64_t l)
 }
 
 /* Fills every field with random content; set_num calls follow. */
-static void writer_randomize(writer_t *w)
+static void writer_randomize(ka_test_writer_t *w)
 {
-        avro_value_reset(&w->rec);
-        fill_random(&w->rec, 0);
+        avro_value_reset(&w->value);
+        ka_test_fill_random(&w->value, 0);
 }
 
 /*
@@ -245,8 +132,8 @@ static void writer_randomize(writer_t *w)
  * are errors, then decodes it into row (guard values around the slice
  * must survive).
  */
-static ka_err_t resolve(const ka_avro_resolver_t *res, writer_t *w, double *row,
-                        int64_t *ms)
+static ka_err_t resolve(const ka_avro_resolver_t *res, ka_test_writer_t *w,
+                        double *row, int64_t *ms)
 {
         uint8_t buf[2048] = {0}, *copy;
         avro_writer_t aw = avro_writer_memory((const char *)buf, sizeof(buf));
@@ -254,7 +141,7 @@ static ka_err_t resolve(const ka_avro_resolver_t *res, writer_t *w, double *row,
         double scratch[ROWN];
         ka_err_t err;
 
-        assert_int_equal(avro_value_write(aw, &w->rec), 0);
+        assert_int_equal(avro_value_write(aw, &w->value), 0);
         len = (size_t)avro_writer_tell(aw);
         avro_writer_free(aw);
 
@@ -309,17 +196,17 @@ static void assert_nan(double d)
 
 static void same_schema(void **state)
 {
-        writer_t w;
+        ka_test_writer_t w;
         ka_avro_resolver_t *res = resolver(reader_json, NULL);
         double row[ROWN];
         int n;
 
-        writer_init(&w, reader_json);
+        ka_test_writer_init(&w, reader_json);
         for (n = 0; n < 50; n++) {
-                double a = (double)(rnd() % 100000) / 8 - 3000;
-                int64_t b = (int64_t)(rnd() >> 12) - (INT64_C(1) << 51);
-                int32_t d = (int32_t)rnd();
-                float e = (float)(rnd() % 1000) / 4;
+                double a = (double)(ka_test_rnd() % 100000) / 8 - 3000;
+                int64_t b = (int64_t)(ka_test_rnd() >> 12) - (INT64_C(1) << 51);
+                int32_t d = (int32_t)ka_test_rnd();
+                float e = (float)(ka_test_rnd() % 1000) / 4;
                 int64_t ms = 42;
 
                 writer_randomize(&w);
@@ -340,7 +227,7 @@ static void same_schema(void **state)
                 /* No time_field: the event time is not touched. */
                 assert_true(ms == 42);
         }
-        writer_release(&w);
+        ka_test_writer_release(&w);
         ka_avro_resolver_destroy(res);
 }
 
@@ -378,18 +265,18 @@ static const char added_json[] =
 
 static void added_fields_are_skipped(void **state)
 {
-        writer_t w;
+        ka_test_writer_t w;
         ka_avro_resolver_t *res = resolver(added_json, NULL);
         double row[ROWN];
         int n;
 
-        writer_init(&w, added_json);
+        ka_test_writer_init(&w, added_json);
         for (n = 0; n < 200; n++) {
-                double a = (double)(rnd() % 100000) / 16;
-                int64_t b = (int64_t)(rnd() % 1000000) - 500000;
-                int32_t d = (int32_t)rnd();
-                float e = (float)(rnd() % 1000) / 8;
-                double c = (double)(rnd() % 1000);
+                double a = (double)(ka_test_rnd() % 100000) / 16;
+                int64_t b = (int64_t)(ka_test_rnd() % 1000000) - 500000;
+                int32_t d = (int32_t)ka_test_rnd();
+                float e = (float)(ka_test_rnd() % 1000) / 8;
+                double c = (double)(ka_test_rnd() % 1000);
 
                 writer_randomize(&w);
                 set_num(&w, "a", a);
@@ -407,7 +294,7 @@ static void added_fields_are_skipped(void **state)
                 assert_true(V(row, 3) == d);
                 assert_true(V(row, 4) == e);
         }
-        writer_release(&w);
+        ka_test_writer_release(&w);
         ka_avro_resolver_destroy(res);
 }
 
@@ -418,11 +305,11 @@ static void removed_fields_are_nan(void **state)
                 "{\"name\":\"time\",\"type\":\"double\"},"
                 "{\"name\":\"b\",\"type\":\"long\"},"
                 "{\"name\":\"d\",\"type\":\"int\"}]}";
-        writer_t w;
+        ka_test_writer_t w;
         ka_avro_resolver_t *res = resolver(json, NULL);
         double row[ROWN];
 
-        writer_init(&w, json);
+        ka_test_writer_init(&w, json);
         writer_randomize(&w);
         set_num(&w, "b", -7);
         set_num(&w, "d", 9);
@@ -432,7 +319,7 @@ static void removed_fields_are_nan(void **state)
         assert_nan(V(row, 2));
         assert_true(V(row, 3) == 9);
         assert_nan(V(row, 4));
-        writer_release(&w);
+        ka_test_writer_release(&w);
         ka_avro_resolver_destroy(res);
 }
 
@@ -449,7 +336,7 @@ static void promotions(void **state)
         for (ia = 0; ia < KA_ARRAY_SIZE(a_types); ia++) {
                 for (ie = 0; ie < KA_ARRAY_SIZE(e_types); ie++) {
                         char json[512];
-                        writer_t w;
+                        ka_test_writer_t w;
                         ka_avro_resolver_t *res;
                         double row[ROWN];
                         int64_t big = (INT64_C(1) << 40) + 3;
@@ -462,7 +349,7 @@ static void promotions(void **state)
                                  "{\"name\":\"e\",\"type\":%s}]}",
                                  a_types[ia], e_types[ie]);
                         res = resolver(json, NULL);
-                        writer_init(&w, json);
+                        ka_test_writer_init(&w, json);
                         set_num(&w, "a", -1234);
                         set_num(&w, "b", -2147483648.0);
                         /* 2^40 + 3 needs a long; as an int field, 77. */
@@ -472,7 +359,7 @@ static void promotions(void **state)
                         assert_true(V(row, 1) == -2147483648.0);
                         /* Straight to double: not rounded through float. */
                         assert_true(V(row, 4) == (ie == 1 ? (double)big : 77));
-                        writer_release(&w);
+                        ka_test_writer_release(&w);
                         ka_avro_resolver_destroy(res);
                 }
         }
@@ -486,18 +373,18 @@ static void widened_fields(void **state)
                 "{\"type\":\"record\",\"name\":\"w\",\"fields\":["
                 "{\"name\":\"d\",\"type\":\"long\"},"
                 "{\"name\":\"e\",\"type\":\"double\"}]}";
-        writer_t w;
+        ka_test_writer_t w;
         ka_avro_resolver_t *res = resolver(json, NULL);
         double row[ROWN];
         int64_t big = (INT64_C(1) << 40) + 3;
 
-        writer_init(&w, json);
+        ka_test_writer_init(&w, json);
         set_num(&w, "d", (double)big);
         set_num(&w, "e", 0.1);
         assert_int_equal(resolve(res, &w, row, NULL), KA_OK);
         assert_true(V(row, 3) == (double)big);
         assert_true(V(row, 4) == 0.1);
-        writer_release(&w);
+        ka_test_writer_release(&w);
         ka_avro_resolver_destroy(res);
 }
 
@@ -509,11 +396,11 @@ static void nullable_fields(void **state)
                 "{\"name\":\"b\",\"type\":[\"null\",\"int\",\"long\"]},"
                 "{\"name\":\"c\",\"type\":[\"null\",\"float\"]},"
                 "{\"name\":\"d\",\"type\":\"null\"}]}";
-        writer_t w;
+        ka_test_writer_t w;
         ka_avro_resolver_t *res = resolver(json, NULL);
         double row[ROWN];
 
-        writer_init(&w, json);
+        ka_test_writer_init(&w, json);
         set_num(&w, "a", NAN);
         set_num(&w, "b", NAN);
         set_num(&w, "c", NAN);
@@ -530,7 +417,7 @@ static void nullable_fields(void **state)
         {
                 avro_value_t f, br;
 
-                avro_value_get_by_name(&w.rec, "b", &f, NULL);
+                avro_value_get_by_name(&w.value, "b", &f, NULL);
                 avro_value_set_branch(&f, 2, &br);
                 avro_value_set_long(&br, INT64_C(1) << 50);
         }
@@ -539,7 +426,7 @@ static void nullable_fields(void **state)
         assert_true(V(row, 1) == (double)(INT64_C(1) << 50));
         assert_true(V(row, 2) == 0.5);
         assert_nan(V(row, 3));
-        writer_release(&w);
+        ka_test_writer_release(&w);
         ka_avro_resolver_destroy(res);
 }
 
@@ -612,13 +499,13 @@ static void time_fields(void **state)
                 "{\"type\":\"record\",\"name\":\"r\",\"fields\":["
                 "{\"name\":\"b\",\"type\":{\"type\":\"long\","
                 "\"logicalType\":\"timestamp-millis\"}}]}";
-        writer_t w;
+        ka_test_writer_t w;
         ka_avro_resolver_t *res;
         double row[ROWN];
         int64_t ms = 0;
 
         res = resolver(seconds_json, "time");
-        writer_init(&w, seconds_json);
+        ka_test_writer_init(&w, seconds_json);
         set_num(&w, "a", 1);
         set_num(&w, "time", 1700000000.25);
         assert_int_equal(resolve(res, &w, row, &ms), KA_OK);
@@ -626,21 +513,21 @@ static void time_fields(void **state)
         assert_true(V(row, 0) == 1);
         set_num(&w, "time", INFINITY);
         assert_int_equal(resolve(res, &w, row, &ms), KA_ERR_OVERFLOW);
-        writer_release(&w);
+        ka_test_writer_release(&w);
         ka_avro_resolver_destroy(res);
 
         res = resolver(millis_json, "ts");
-        writer_init(&w, millis_json);
+        ka_test_writer_init(&w, millis_json);
         set_num(&w, "a", 2);
         set_long(&w, "ts", INT64_C(1700000000123));
         assert_int_equal(resolve(res, &w, row, &ms), KA_OK);
         assert_true(ms == INT64_C(1700000000123));
         assert_true(V(row, 0) == 2);
-        writer_release(&w);
+        ka_test_writer_release(&w);
         ka_avro_resolver_destroy(res);
 
         res = resolver(micros_json, "ts");
-        writer_init(&w, micros_json);
+        ka_test_writer_init(&w, micros_json);
         set_num(&w, "a", 3);
         set_long(&w, "ts", INT64_C(1700000000123999));
         assert_int_equal(resolve(res, &w, row, &ms), KA_OK);
@@ -650,28 +537,28 @@ static void time_fields(void **state)
         assert_true(ms == -1);
         set_num(&w, "ts", NAN);
         assert_int_equal(resolve(res, &w, row, &ms), KA_ERR_INVALID);
-        writer_release(&w);
+        ka_test_writer_release(&w);
         ka_avro_resolver_destroy(res);
 
         res = resolver(both_json, "b");
-        writer_init(&w, both_json);
+        ka_test_writer_init(&w, both_json);
         set_long(&w, "b", 5000);
         assert_int_equal(resolve(res, &w, row, &ms), KA_OK);
         assert_true(ms == 5000);
         assert_true(V(row, 1) == 5000);
-        writer_release(&w);
+        ka_test_writer_release(&w);
         ka_avro_resolver_destroy(res);
 }
 
 /* Corrupt bytes: an error or some values, never a read outside. */
 static void corruptions_stay_in_bounds(void **state)
 {
-        writer_t w;
+        ka_test_writer_t w;
         ka_avro_resolver_t *res = resolver(added_json, NULL);
         double row[ROWN];
         int n;
 
-        writer_init(&w, added_json);
+        ka_test_writer_init(&w, added_json);
         for (n = 0; n < 30; n++) {
                 uint8_t buf[2048] = {0}, *copy;
                 avro_writer_t aw =
@@ -679,7 +566,7 @@ static void corruptions_stay_in_bounds(void **state)
                 size_t len, k;
 
                 writer_randomize(&w);
-                assert_int_equal(avro_value_write(aw, &w.rec), 0);
+                assert_int_equal(avro_value_write(aw, &w.value), 0);
                 len = (size_t)avro_writer_tell(aw);
                 avro_writer_free(aw);
                 copy = malloc(len);
@@ -687,7 +574,7 @@ static void corruptions_stay_in_bounds(void **state)
                 for (k = 0; k < len; k++) {
                         uint8_t was = copy[k];
 
-                        copy[k] = (uint8_t)rnd();
+                        copy[k] = (uint8_t)ka_test_rnd();
                         (void)ka_avro_resolver_decode(res, copy, len, row,
                                                       NULL);
                         copy[k] = was ^ 0x80;
@@ -697,7 +584,7 @@ static void corruptions_stay_in_bounds(void **state)
                 }
                 free(copy);
         }
-        writer_release(&w);
+        ka_test_writer_release(&w);
         ka_avro_resolver_destroy(res);
 }
 
@@ -725,15 +612,15 @@ static void recursive_and_fixed_width_fields_are_skipped(void **state)
                 "{\"name\":\"nodes\",\"type\":{\"type\":\"map\","
                 " \"values\":\"Node\"}},"
                 "{\"name\":\"w\",\"type\":\"double\"}]}";
-        writer_t w;
+        ka_test_writer_t w;
         ka_avro_resolver_t *res = resolver(json, NULL);
         double row[ROWN];
         int n;
 
-        writer_init(&w, json);
+        ka_test_writer_init(&w, json);
         for (n = 0; n < 100; n++) {
-                double a = (double)(rnd() % 100000) / 32;
-                int64_t b = (int64_t)(rnd() % 1000000) - 500000;
+                double a = (double)(ka_test_rnd() % 100000) / 32;
+                int64_t b = (int64_t)(ka_test_rnd() % 1000000) - 500000;
 
                 writer_randomize(&w);
                 set_num(&w, "a", a);
@@ -745,7 +632,7 @@ static void recursive_and_fixed_width_fields_are_skipped(void **state)
                 assert_nan(V(row, 3));
                 assert_nan(V(row, 4));
         }
-        writer_release(&w);
+        ka_test_writer_release(&w);
         ka_avro_resolver_destroy(res);
 }
 
@@ -797,5 +684,6 @@ int main(void)
                 cmocka_unit_test(destroy_null),
         };
 
+        ka_test_seed(0x2545f4914f6cdd1dULL);
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

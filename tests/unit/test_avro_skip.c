@@ -22,24 +22,9 @@
 #include "avro_schema.h"
 #include "avro_skip.h"
 #include "avro_wire.h"
+#include "ka_test.h"
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static uint64_t rng_state = 0x853c49e6748fea9bULL;
-
-static uint64_t rnd(void)
-{
-        /* xorshift64*: reproducible across runs. */
-        rng_state ^= rng_state >> 12;
-        rng_state ^= rng_state << 25;
-        rng_state ^= rng_state >> 27;
-        return rng_state * 2685821657736338717ULL;
-}
-
-static size_t rnd_below(size_t n)
-{
-        return (size_t)(rnd() % n);
-}
 
 /* The skip program of a schema text; fails the test when it does not
  * parse or compile. */
@@ -91,154 +76,15 @@ static ka_err_t skip_bytes(const int32_t *prog, size_t prog_len,
 
 /* ---- avro-c side ------------------------------------------------------ */
 
-typedef struct avro_fixture_s {
-        avro_schema_t schema;
-        avro_value_iface_t *iface;
-        avro_value_t value;
-} avro_fixture_t;
-
-static void avro_fixture_init(avro_fixture_t *fx, const char *json)
-{
-        if (avro_schema_from_json_length(json, strlen(json), &fx->schema))
-                fail_msg("avro-c schema: %s", avro_strerror());
-        fx->iface = avro_generic_class_from_schema(fx->schema);
-        assert_non_null(fx->iface);
-        assert_int_equal(avro_generic_value_new(fx->iface, &fx->value), 0);
-}
-
-static void avro_fixture_release(avro_fixture_t *fx)
-{
-        avro_value_decref(&fx->value);
-        avro_value_iface_decref(fx->iface);
-        avro_schema_decref(fx->schema);
-}
-
-/* Values that take every varint length, and the edges. */
-static int64_t rnd_long(void)
-{
-        static const int64_t edges[] = {
-                0,         -1,        1,         63,        64,           -65,
-                INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN, INT64_MIN + 1};
-
-        if (rnd_below(4) == 0)
-                return edges[rnd_below(KA_ARRAY_SIZE(edges))];
-        return (int64_t)(rnd() >> rnd_below(64));
-}
-
-/*
- * Random content for any value. Below depth 5, unions take their first
- * branch and arrays and maps stay empty, so that recursive types (whose
- * first branch is null here) end.
- */
-static void fill_random(avro_value_t *v, int depth)
-{
-        avro_schema_t schema = avro_value_get_schema(v);
-        avro_value_t child;
-        size_t i, n;
-        char text[64];
-        uint64_t u;
-
-        switch (avro_value_get_type(v)) {
-        case AVRO_STRING:
-                n = rnd_below(sizeof(text));
-                for (i = 0; i < n; i++)
-                        text[i] = (char)(' ' + rnd_below(95));
-                text[n] = '\0';
-                avro_value_set_string(v, text);
-                break;
-        case AVRO_BYTES:
-                n = rnd_below(sizeof(text));
-                for (i = 0; i < n; i++)
-                        text[i] = (char)rnd();
-                avro_value_set_bytes(v, text, n);
-                break;
-        case AVRO_INT32:
-                avro_value_set_int(v, (int32_t)rnd_long());
-                break;
-        case AVRO_INT64:
-                avro_value_set_long(v, rnd_long());
-                break;
-        case AVRO_FLOAT: {
-                float f;
-                uint32_t u32 = (uint32_t)rnd();
-
-                memcpy(&f, &u32, 4);
-                avro_value_set_float(v, f);
-                break;
-        }
-        case AVRO_DOUBLE: {
-                double d;
-
-                u = rnd();
-                memcpy(&d, &u, 8);
-                avro_value_set_double(v, d);
-                break;
-        }
-        case AVRO_BOOLEAN:
-                avro_value_set_boolean(v, rnd() & 1);
-                break;
-        case AVRO_NULL:
-                avro_value_set_null(v);
-                break;
-        case AVRO_RECORD:
-                avro_value_get_size(v, &n);
-                for (i = 0; i < n; i++) {
-                        avro_value_get_by_index(v, i, &child, NULL);
-                        fill_random(&child, depth + 1);
-                }
-                break;
-        case AVRO_ENUM:
-                avro_value_set_enum(
-                        v, (int)rnd_below(
-                                   (size_t)avro_schema_enum_number_of_symbols(
-                                           schema)));
-                break;
-        case AVRO_FIXED: {
-                uint8_t fixed[64];
-
-                for (i = 0; i < sizeof(fixed); i++)
-                        fixed[i] = (uint8_t)rnd();
-                avro_value_set_fixed(v, fixed,
-                                     (size_t)avro_schema_fixed_size(schema));
-                break;
-        }
-        case AVRO_ARRAY:
-                n = depth > 5 ? 0 : rnd_below(5);
-                for (i = 0; i < n; i++) {
-                        assert_int_equal(avro_value_append(v, &child, NULL), 0);
-                        fill_random(&child, depth + 1);
-                }
-                break;
-        case AVRO_MAP:
-                n = depth > 5 ? 0 : rnd_below(5);
-                for (i = 0; i < n; i++) {
-                        snprintf(text, sizeof(text), "key%u.%u", (unsigned)i,
-                                 (unsigned)rnd_below(1000));
-                        assert_int_equal(
-                                avro_value_add(v, text, &child, NULL, NULL), 0);
-                        fill_random(&child, depth + 1);
-                }
-                break;
-        case AVRO_UNION:
-                n = avro_schema_union_size(schema);
-                avro_value_set_branch(v, depth > 5 ? 0 : (int)rnd_below(n),
-                                      &child);
-                fill_random(&child, depth + 1);
-                break;
-        default:
-                fail_msg("unexpected avro-c type");
-        }
-}
-
 /* A random value of fx's schema, encoded by avro-c into buf. */
-static size_t encode_random(avro_fixture_t *fx, uint8_t *buf, size_t cap)
+static size_t encode_random(ka_test_writer_t *fx, uint8_t *buf, size_t cap)
 {
         avro_writer_t writer = avro_writer_memory((const char *)buf, cap);
         size_t len;
 
         assert_non_null(writer);
         avro_value_reset(&fx->value);
-        fill_random(&fx->value, 0);
+        ka_test_fill_random(&fx->value, 0);
         if (avro_value_write(writer, &fx->value))
                 fail_msg("avro_value_write: %s", avro_strerror());
         len = (size_t)avro_writer_tell(writer);
@@ -489,11 +335,11 @@ static void values_skip_to_their_end(void **state)
                                               forest_json};
 
         for (size_t s = 0; s < KA_ARRAY_SIZE(schemas); s++) {
-                avro_fixture_t fx;
+                ka_test_writer_t fx;
                 size_t plen;
                 int32_t *prog = compile_json(schemas[s], &plen);
 
-                avro_fixture_init(&fx, schemas[s]);
+                ka_test_writer_init(&fx, schemas[s]);
                 for (int n = 0; n < 400; n++) {
                         uint8_t buf[65536];
                         size_t len = encode_random(&fx, buf, sizeof(buf)), used;
@@ -502,7 +348,7 @@ static void values_skip_to_their_end(void **state)
                                 skip_bytes(prog, plen, buf, len, &used), KA_OK);
                         assert_int_equal(used, len);
                 }
-                avro_fixture_release(&fx);
+                ka_test_writer_release(&fx);
                 free(prog);
         }
 }
@@ -513,11 +359,11 @@ static void truncations_are_errors(void **state)
                                               forest_json};
 
         for (size_t s = 0; s < KA_ARRAY_SIZE(schemas); s++) {
-                avro_fixture_t fx;
+                ka_test_writer_t fx;
                 size_t plen;
                 int32_t *prog = compile_json(schemas[s], &plen);
 
-                avro_fixture_init(&fx, schemas[s]);
+                ka_test_writer_init(&fx, schemas[s]);
                 for (int n = 0; n < 30; n++) {
                         uint8_t buf[65536];
                         size_t len = encode_random(&fx, buf, sizeof(buf));
@@ -528,7 +374,7 @@ static void truncations_are_errors(void **state)
                                         skip_bytes(prog, plen, buf, k, NULL),
                                         KA_ERR_TRUNCATED);
                 }
-                avro_fixture_release(&fx);
+                ka_test_writer_release(&fx);
                 free(prog);
         }
 }
@@ -536,11 +382,11 @@ static void truncations_are_errors(void **state)
 static void corruptions_stay_in_bounds(void **state)
 {
         static const uint8_t patterns[] = {0x01, 0x02, 0x40, 0x80, 0xff};
-        avro_fixture_t fx;
+        ka_test_writer_t fx;
         size_t plen, errors = 0, runs = 0;
         int32_t *prog = compile_json(rich_json, &plen);
 
-        avro_fixture_init(&fx, rich_json);
+        ka_test_writer_init(&fx, rich_json);
         for (int n = 0; n < 40; n++) {
                 uint8_t buf[65536];
                 size_t len = encode_random(&fx, buf, sizeof(buf));
@@ -551,7 +397,7 @@ static void corruptions_stay_in_bounds(void **state)
                         for (size_t j = 0; j <= KA_ARRAY_SIZE(patterns); j++) {
                                 buf[k] = j < KA_ARRAY_SIZE(patterns)
                                                  ? was ^ patterns[j]
-                                                 : (uint8_t)rnd();
+                                                 : (uint8_t)ka_test_rnd();
                                 /* skip_bytes checks the bounds. */
                                 if (skip_bytes(prog, plen, buf, len, NULL))
                                         errors++;
@@ -563,7 +409,7 @@ static void corruptions_stay_in_bounds(void **state)
         /* Most corruptions are caught; a flipped double is still a
          * double. */
         assert_true(errors > runs / 10);
-        avro_fixture_release(&fx);
+        ka_test_writer_release(&fx);
         free(prog);
 }
 
@@ -608,16 +454,16 @@ static size_t write_blocks(uint8_t *buf, size_t cap,
  * the number of items of the array or map read. */
 static size_t avro_c_count(const char *json, const uint8_t *buf, size_t len)
 {
-        avro_fixture_t fx;
+        ka_test_writer_t fx;
         avro_reader_t reader;
         size_t n = 0;
 
-        avro_fixture_init(&fx, json);
+        ka_test_writer_init(&fx, json);
         reader = avro_reader_memory((const char *)buf, (int64_t)len);
         assert_int_equal(avro_value_read(reader, &fx.value), 0);
         avro_reader_free(reader);
         assert_int_equal(avro_value_get_size(&fx.value, &n), 0);
-        avro_fixture_release(&fx);
+        ka_test_writer_release(&fx);
         return n;
 }
 
@@ -829,5 +675,6 @@ int main(void)
                 cmocka_unit_test(malformed_programs_are_rejected),
         };
 
+        ka_test_seed(0x853c49e6748fea9bULL);
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

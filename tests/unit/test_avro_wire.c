@@ -18,44 +18,18 @@
 #include <avro.h>
 
 #include "avro_wire.h"
+#include "ka_test.h"
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t rnd(void)
-{
-        /* xorshift64*: reproducible across runs. */
-        rng_state ^= rng_state >> 12;
-        rng_state ^= rng_state << 25;
-        rng_state ^= rng_state >> 27;
-        return rng_state * 2685821657736338717ULL;
-}
-
-static size_t rnd_below(size_t n)
-{
-        return (size_t)(rnd() % n);
-}
-
-/* Random 64-bit values biased toward every varint length and the edges. */
-static int64_t rnd_long(void)
-{
-        static const int64_t edges[] = {
-                0,   -1,        1,         63,        64,        -64,
-                -65, INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN, INT64_MIN + 1};
-
-        if (rnd_below(5) == 0)
-                return edges[rnd_below(KA_ARRAY_SIZE(edges))];
-        return (int64_t)(rnd() >> rnd_below(64));
-}
 
 static int32_t rnd_int(void)
 {
         static const int32_t edges[] = {0, -1, 1, INT32_MAX, INT32_MIN, 8191};
 
-        if (rnd_below(5) == 0)
-                return edges[rnd_below(KA_ARRAY_SIZE(edges))];
-        return (int32_t)(uint32_t)(rnd() >> (32 + rnd_below(32)));
+        if (ka_test_rnd_below(5) == 0)
+                return edges[ka_test_rnd_below(KA_ARRAY_SIZE(edges))];
+        return (int32_t)(uint32_t)(ka_test_rnd() >>
+                                   (32 + ka_test_rnd_below(32)));
 }
 
 static double rnd_double(void)
@@ -65,16 +39,16 @@ static double rnd_double(void)
         uint64_t u;
         double d;
 
-        if (rnd_below(5) == 0)
-                return edges[rnd_below(KA_ARRAY_SIZE(edges))];
-        u = rnd();
+        if (ka_test_rnd_below(5) == 0)
+                return edges[ka_test_rnd_below(KA_ARRAY_SIZE(edges))];
+        u = ka_test_rnd();
         memcpy(&d, &u, 8);
         return d;
 }
 
 static float rnd_float(void)
 {
-        uint32_t u = (uint32_t)rnd();
+        uint32_t u = (uint32_t)ka_test_rnd();
         float f;
 
         memcpy(&f, &u, 4);
@@ -83,20 +57,11 @@ static float rnd_float(void)
 
 static void rnd_text(char *s, size_t cap)
 {
-        size_t i, n = rnd_below(cap);
+        size_t i, n = ka_test_rnd_below(cap);
 
         for (i = 0; i < n; i++)
-                s[i] = (char)(' ' + rnd_below(95));
+                s[i] = (char)(' ' + ka_test_rnd_below(95));
         s[n] = '\0';
-}
-
-static avro_schema_t schema_parse(const char *json)
-{
-        avro_schema_t schema = NULL;
-
-        if (avro_schema_from_json_length(json, strlen(json), &schema))
-                fail_msg("schema: %s", avro_strerror());
-        return schema;
 }
 
 /* avro-c's encoding of value into buf; returns its length. */
@@ -190,7 +155,7 @@ static void prim_random(enum prim p, avro_value_t *value, prim_val_t *v)
                 assert_int_equal(avro_value_set_null(value), 0);
                 break;
         case P_BOOLEAN:
-                v->b = rnd() & 1;
+                v->b = ka_test_rnd() & 1;
                 assert_int_equal(avro_value_set_boolean(value, v->b), 0);
                 break;
         case P_INT:
@@ -198,7 +163,7 @@ static void prim_random(enum prim p, avro_value_t *value, prim_val_t *v)
                 assert_int_equal(avro_value_set_int(value, v->i), 0);
                 break;
         case P_LONG:
-                v->l = rnd_long();
+                v->l = ka_test_rnd_long();
                 assert_int_equal(avro_value_set_long(value, v->l), 0);
                 break;
         case P_FLOAT:
@@ -210,9 +175,9 @@ static void prim_random(enum prim p, avro_value_t *value, prim_val_t *v)
                 assert_int_equal(avro_value_set_double(value, v->d), 0);
                 break;
         case P_BYTES:
-                v->slen = rnd_below(sizeof(v->s));
+                v->slen = ka_test_rnd_below(sizeof(v->s));
                 for (k = 0; k < v->slen; k++)
-                        v->s[k] = (char)rnd();
+                        v->s[k] = (char)ka_test_rnd();
                 assert_int_equal(avro_value_set_bytes(value, v->s, v->slen), 0);
                 break;
         case P_STRING:
@@ -313,7 +278,7 @@ static void primitives_match_avro_c(void **state)
         enum prim p;
 
         for (p = 0; p < P__COUNT; p++) {
-                avro_schema_t schema = schema_parse(prim_json[p]);
+                avro_schema_t schema = ka_test_schema_parse(prim_json[p]);
                 avro_value_iface_t *iface =
                         avro_generic_class_from_schema(schema);
                 avro_value_t value;
@@ -364,7 +329,7 @@ static void writers_match_avro_c(void **state)
         enum prim p;
 
         for (p = 0; p < P__COUNT; p++) {
-                avro_schema_t schema = schema_parse(prim_json[p]);
+                avro_schema_t schema = ka_test_schema_parse(prim_json[p]);
                 avro_value_iface_t *iface =
                         avro_generic_class_from_schema(schema);
                 avro_value_t value;
@@ -512,7 +477,7 @@ static void outer_random(avro_value_t *rec, outer_t *o)
 
         memset(o, 0, sizeof(*o));
         avro_value_reset(rec);
-        o->id = rnd_long();
+        o->id = ka_test_rnd_long();
         set_field(rec, "id", &f);
         avro_value_set_long(&f, o->id);
         rnd_text(o->name, sizeof(o->name));
@@ -521,25 +486,25 @@ static void outer_random(avro_value_t *rec, outer_t *o)
         set_field(rec, "inner", &f);
         inner_random(&f, &o->inner);
 
-        o->nsamples = rnd_below(MAXN + 1);
+        o->nsamples = ka_test_rnd_below(MAXN + 1);
         set_field(rec, "samples", &f);
         for (i = 0; i < o->nsamples; i++) {
-                o->samples[i] = rnd_long();
+                o->samples[i] = ka_test_rnd_long();
                 assert_int_equal(avro_value_append(&f, &item, NULL), 0);
                 avro_value_set_long(&item, o->samples[i]);
         }
-        o->ntags = rnd_below(MAXN + 1);
+        o->ntags = ka_test_rnd_below(MAXN + 1);
         set_field(rec, "tags", &f);
         for (i = 0; i < o->ntags; i++) {
                 snprintf(o->tag_keys[i], 16, "k%u.%u", (unsigned)i,
-                         (unsigned)rnd_below(10000));
+                         (unsigned)ka_test_rnd_below(10000));
                 o->tags[i] = rnd_double();
                 assert_int_equal(
                         avro_value_add(&f, o->tag_keys[i], &item, NULL, NULL),
                         0);
                 avro_value_set_double(&item, o->tags[i]);
         }
-        o->has_maybe = rnd() & 1;
+        o->has_maybe = ka_test_rnd() & 1;
         set_field(rec, "maybe", &f);
         if (o->has_maybe) {
                 o->maybe = rnd_double();
@@ -549,7 +514,7 @@ static void outer_random(avro_value_t *rec, outer_t *o)
                 avro_value_set_branch(&f, 0, &branch);
                 avro_value_set_null(&branch);
         }
-        o->has_last = rnd() & 1;
+        o->has_last = ka_test_rnd() & 1;
         set_field(rec, "last", &f);
         if (o->has_last) {
                 rnd_text(o->last, sizeof(o->last));
@@ -559,35 +524,35 @@ static void outer_random(avro_value_t *rec, outer_t *o)
                 avro_value_set_branch(&f, 1, &branch);
                 avro_value_set_null(&branch);
         }
-        o->color = (int32_t)rnd_below(3);
+        o->color = (int32_t)ka_test_rnd_below(3);
         set_field(rec, "color", &f);
         avro_value_set_enum(&f, o->color);
         for (i = 0; i < 16; i++)
-                o->digest[i] = (uint8_t)rnd();
+                o->digest[i] = (uint8_t)ka_test_rnd();
         set_field(rec, "digest", &f);
         avro_value_set_fixed(&f, o->digest, 16);
-        o->flag = rnd() & 1;
+        o->flag = ka_test_rnd() & 1;
         set_field(rec, "flag", &f);
         avro_value_set_boolean(&f, o->flag);
-        o->nblob = rnd_below(sizeof(o->blob));
+        o->nblob = ka_test_rnd_below(sizeof(o->blob));
         for (i = 0; i < o->nblob; i++)
-                o->blob[i] = (uint8_t)rnd();
+                o->blob[i] = (uint8_t)ka_test_rnd();
         set_field(rec, "blob", &f);
         avro_value_set_bytes(&f, o->blob, o->nblob);
-        o->npoints = rnd_below(MAXN + 1);
+        o->npoints = ka_test_rnd_below(MAXN + 1);
         set_field(rec, "points", &f);
         for (i = 0; i < o->npoints; i++) {
                 assert_int_equal(avro_value_append(&f, &item, NULL), 0);
                 inner_random(&item, &o->points[i]);
         }
-        o->nnested = rnd_below(MAXN + 1);
+        o->nnested = ka_test_rnd_below(MAXN + 1);
         set_field(rec, "nested", &f);
         for (i = 0; i < o->nnested; i++) {
                 snprintf(o->nested_keys[i], 16, "n%u", (unsigned)(i % 100));
                 assert_int_equal(
                         avro_value_add(&f, o->nested_keys[i], &arr, NULL, NULL),
                         0);
-                o->nitems[i] = rnd_below(4);
+                o->nitems[i] = ka_test_rnd_below(4);
                 for (j = 0; j < o->nitems[i]; j++) {
                         rnd_text(o->items[i][j], 16);
                         avro_value_append(&arr, &item, NULL);
@@ -771,33 +736,12 @@ static void outer_equal(const outer_t *got, const outer_t *want)
         }
 }
 
-typedef struct outer_fixture_s {
-        avro_schema_t schema;
-        avro_value_iface_t *iface;
-        avro_value_t value;
-} outer_fixture_t;
-
-static void outer_fixture_init(outer_fixture_t *fx)
-{
-        fx->schema = schema_parse(outer_json);
-        fx->iface = avro_generic_class_from_schema(fx->schema);
-        assert_non_null(fx->iface);
-        assert_int_equal(avro_generic_value_new(fx->iface, &fx->value), 0);
-}
-
-static void outer_fixture_release(outer_fixture_t *fx)
-{
-        avro_value_decref(&fx->value);
-        avro_value_iface_decref(fx->iface);
-        avro_schema_decref(fx->schema);
-}
-
 static void complex_values_match_avro_c(void **state)
 {
-        outer_fixture_t fx;
+        ka_test_writer_t fx;
         int n;
 
-        outer_fixture_init(&fx);
+        ka_test_writer_init(&fx, outer_json);
         for (n = 0; n < 500; n++) {
                 uint8_t buf[4096], *copy;
                 outer_t want, got;
@@ -813,15 +757,15 @@ static void complex_values_match_avro_c(void **state)
                 outer_equal(&got, &want);
                 free(copy);
         }
-        outer_fixture_release(&fx);
+        ka_test_writer_release(&fx);
 }
 
 static void truncations_are_errors(void **state)
 {
-        outer_fixture_t fx;
+        ka_test_writer_t fx;
         int n;
 
-        outer_fixture_init(&fx);
+        ka_test_writer_init(&fx, outer_json);
         for (n = 0; n < 40; n++) {
                 uint8_t buf[4096], *copy;
                 outer_t want, got;
@@ -838,17 +782,17 @@ static void truncations_are_errors(void **state)
                         free(copy);
                 }
         }
-        outer_fixture_release(&fx);
+        ka_test_writer_release(&fx);
 }
 
 static void corruptions_stay_in_bounds(void **state)
 {
         static const uint8_t patterns[] = {0x01, 0x02, 0x40, 0x80, 0xff};
-        outer_fixture_t fx;
+        ka_test_writer_t fx;
         size_t errors = 0, runs = 0;
         int n;
 
-        outer_fixture_init(&fx);
+        ka_test_writer_init(&fx, outer_json);
         for (n = 0; n < 40; n++) {
                 uint8_t buf[4096], *copy;
                 outer_t want, got;
@@ -864,7 +808,7 @@ static void corruptions_stay_in_bounds(void **state)
 
                                 copy[k] = j < KA_ARRAY_SIZE(patterns)
                                                   ? was ^ patterns[j]
-                                                  : (uint8_t)rnd();
+                                                  : (uint8_t)ka_test_rnd();
                                 ka_avro_reader_init(&r, copy, len);
                                 if (outer_decode(&r, &got))
                                         errors++;
@@ -878,7 +822,7 @@ static void corruptions_stay_in_bounds(void **state)
         /* Most corruptions are caught; silently wrong values remain
          * possible (a flipped double is still a double). */
         assert_true(errors > runs / 10);
-        outer_fixture_release(&fx);
+        ka_test_writer_release(&fx);
 }
 
 /* ---- blocks ----------------------------------------------------------- */
@@ -927,8 +871,8 @@ static void negative_block_counts(void **state)
 {
         const int64_t items[10] = {1, -2,      300, INT64_MIN, 5,
                                    6, 7000000, -8,  9,         INT64_MAX};
-        avro_schema_t schema = schema_parse("{\"type\":\"array\","
-                                            "\"items\":\"long\"}");
+        avro_schema_t schema = ka_test_schema_parse("{\"type\":\"array\","
+                                                    "\"items\":\"long\"}");
         avro_value_iface_t *iface = avro_generic_class_from_schema(schema);
         avro_value_t value, item;
         avro_reader_t reader;
@@ -1140,7 +1084,7 @@ static size_t agg_write(uint8_t *buf, size_t cap, double t, int64_t count,
 
 static void writer_record_reads_back_with_avro_c(void **state)
 {
-        avro_schema_t schema = schema_parse(agg_json);
+        avro_schema_t schema = ka_test_schema_parse(agg_json);
         avro_value_iface_t *iface = avro_generic_class_from_schema(schema);
         avro_value_t value, f, branch;
         uint8_t buf[128];
@@ -1242,5 +1186,6 @@ int main(void)
                 cmocka_unit_test(time_conversions),
         };
 
+        ka_test_seed(0x9e3779b97f4a7c15ULL);
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,9 @@
 #ifndef KA_H
 #define KA_H
 
+#include <stdint.h>
+#include <string.h>
+
 #ifndef KA_VERSION
 #define KA_VERSION "0.0.0"
 #endif
@@ -26,5 +29,22 @@ typedef enum ka_err_e {
 const char *ka_err_str(ka_err_t err);
 
 #define KA_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The bits of a double and back (a memcpy: no aliasing questions). */
+static inline uint64_t ka_double_bits(double v)
+{
+        uint64_t u;
+
+        memcpy(&u, &v, sizeof(u));
+        return u;
+}
+
+static inline double ka_bits_double(uint64_t u)
+{
+        double v;
+
+        memcpy(&v, &u, sizeof(v));
+        return v;
+}
 
 #endif

@@ -4,6 +4,7 @@
  * counters share one representation).
  */
 #include "metrics.h"
+#include "ka.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -19,23 +20,7 @@ struct ka_metric_s {
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static ka_metric_t *head, **tail = &head;
-
-static uint64_t to_bits(double v)
-{
-        uint64_t b;
-
-        memcpy(&b, &v, sizeof(b));
-        return b;
-}
-
-static double from_bits(uint64_t b)
-{
-        double v;
-
-        memcpy(&v, &b, sizeof(v));
-        return v;
-}
+static ka_metric_t *head;
 
 ka_metric_t *ka_metrics_get(const char *name, const char *help,
                             ka_metric_kind_t kind, const char *labels)
@@ -53,7 +38,7 @@ ka_metric_t *ka_metrics_get(const char *name, const char *help,
         m->help = strdup(help);
         m->labels = strdup(labels);
         m->kind = kind;
-        atomic_init(&m->bits, to_bits(0));
+        atomic_init(&m->bits, ka_double_bits(0));
         if (!m->name || !m->help || !m->labels) {
                 free(m->name);
                 free(m->help);
@@ -62,17 +47,19 @@ ka_metric_t *ka_metrics_get(const char *name, const char *help,
                 m = NULL;
                 goto out;
         }
-        /* Keep series of one name together for rendering. */
+        /* Keep series of one name together for rendering: insert after
+         * the last of its name, or at the end. Series are created at start
+         * and on first use, so the walk costs nothing that matters. */
         {
-                ka_metric_t **at = tail, **p;
+                ka_metric_t **at = NULL, **p;
 
                 for (p = &head; *p; p = &(*p)->next)
                         if (!strcmp((*p)->name, name))
                                 at = &(*p)->next;
+                if (!at)
+                        at = p;
                 m->next = *at;
                 *at = m;
-                if (!m->next)
-                        tail = &m->next;
         }
 out:
         pthread_mutex_unlock(&lock);
@@ -87,7 +74,7 @@ void ka_metric_add(ka_metric_t *m, double v)
                 return;
         old = atomic_load_explicit(&m->bits, memory_order_relaxed);
         while (!atomic_compare_exchange_weak_explicit(
-                &m->bits, &old, to_bits(from_bits(old) + v),
+                &m->bits, &old, ka_double_bits(ka_bits_double(old) + v),
                 memory_order_relaxed, memory_order_relaxed))
                 ;
 }
@@ -95,14 +82,14 @@ void ka_metric_add(ka_metric_t *m, double v)
 void ka_metric_set(ka_metric_t *m, double v)
 {
         if (m)
-                atomic_store_explicit(&m->bits, to_bits(v),
+                atomic_store_explicit(&m->bits, ka_double_bits(v),
                                       memory_order_relaxed);
 }
 
 double ka_metric_value(const ka_metric_t *m)
 {
-        return m ? from_bits(atomic_load_explicit((_Atomic uint64_t *)&m->bits,
-                                                  memory_order_relaxed))
+        return m ? ka_bits_double(atomic_load_explicit(
+                           (_Atomic uint64_t *)&m->bits, memory_order_relaxed))
                  : 0;
 }
 
@@ -171,6 +158,5 @@ void ka_metrics_reset(void)
                 free(m->labels);
                 free(m);
         }
-        tail = &head;
         pthread_mutex_unlock(&lock);
 }

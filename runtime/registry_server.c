@@ -228,6 +228,17 @@ static bool parse_version(const char *str, int *version, reply_t *rep)
         return true;
 }
 
+/* The live subject called name, or NULL after replying 40401. */
+static subject_t *subject_or_404(ka_registry_server_t *srv, const char *name,
+                                 reply_t *rep)
+{
+        subject_t *sub = subject_live(srv, name);
+
+        if (!sub)
+                reply_error(rep, 40401, "Subject '%s' not found.", name);
+        return sub;
+}
+
 static version_t *version_find(subject_t *sub, int version)
 {
         if (version == -1)
@@ -250,11 +261,9 @@ static version_t *lookup_version(ka_registry_server_t *srv, const char *name,
 
         if (!parse_version(vstr, &version, rep))
                 return NULL;
-        sub = subject_live(srv, name);
-        if (!sub) {
-                reply_error(rep, 40401, "Subject '%s' not found.", name);
+        sub = subject_or_404(srv, name, rep);
+        if (!sub)
                 return NULL;
-        }
         ver = version_find(sub, version);
         if (!ver) {
                 reply_error(rep, 40402, "Version %s not found.", vstr);
@@ -470,11 +479,9 @@ static void do_lookup(ka_registry_server_t *srv, const char *name,
         subject_t *sub;
         version_t *ver;
 
-        sub = subject_live(srv, name);
-        if (!sub) {
-                reply_error(rep, 40401, "Subject '%s' not found.", name);
+        sub = subject_or_404(srv, name, rep);
+        if (!sub)
                 return;
-        }
         parsed = body_schema(req, rep, &body, &text, &normalized);
         if (!parsed)
                 goto out;
@@ -519,13 +526,11 @@ static void do_list_subjects(ka_registry_server_t *srv, reply_t *rep)
 static void do_list_versions(ka_registry_server_t *srv, const char *name,
                              reply_t *rep)
 {
-        subject_t *sub = subject_live(srv, name);
+        subject_t *sub = subject_or_404(srv, name, rep);
         json_t *arr;
 
-        if (!sub) {
-                reply_error(rep, 40401, "Subject '%s' not found.", name);
+        if (!sub)
                 return;
-        }
         arr = json_array();
         for (size_t i = 0; arr && i < sub->nversions; i++)
                 json_array_append_new(arr,
@@ -536,13 +541,11 @@ static void do_list_versions(ka_registry_server_t *srv, const char *name,
 static void do_delete_subject(ka_registry_server_t *srv, const char *name,
                               reply_t *rep)
 {
-        subject_t *sub = subject_live(srv, name);
+        subject_t *sub = subject_or_404(srv, name, rep);
         json_t *arr;
 
-        if (!sub) {
-                reply_error(rep, 40401, "Subject '%s' not found.", name);
+        if (!sub)
                 return;
-        }
         arr = json_array();
         if (!arr) {
                 reply_error(rep, 500, "out of memory");

@@ -136,22 +136,6 @@ static ka_err_t grow(ka_stats_t *st, size_t n)
         return KA_OK;
 }
 
-static uint64_t dbits(double x)
-{
-        uint64_t u;
-
-        memcpy(&u, &x, sizeof(u));
-        return u;
-}
-
-static double bitsd(uint64_t u)
-{
-        double x;
-
-        memcpy(&x, &u, sizeof(x));
-        return x;
-}
-
 static int clz128(u128 q)
 {
         uint64_t hi = (uint64_t)(q >> 64);
@@ -163,14 +147,14 @@ static int clz128(u128 q)
 static double pow2(int e)
 {
         assert(e >= -1074 && e <= 1023);
-        return e >= -1022 ? bitsd((uint64_t)(e + 1023) << 52)
-                          : bitsd(UINT64_C(1) << (e + 1074));
+        return e >= -1022 ? ka_bits_double((uint64_t)(e + 1023) << 52)
+                          : ka_bits_double(UINT64_C(1) << (e + 1074));
 }
 
 /* floor(log2(|x|)) of a finite non-zero x, subnormals included. */
 static int exponent_of(double x)
 {
-        uint64_t u = dbits(x);
+        uint64_t u = ka_double_bits(x);
         int be = (int)(u >> 52) & (int)EXP_MASK;
 
         if (be)
@@ -351,7 +335,7 @@ static double round_u128(u128 q, int e, bool sticky, bool neg)
         bits = ((uint64_t)(lsb + 1074) << 52) + m;
         if (bits >= INF_BITS)
                 bits = INF_BITS;
-        return bitsd(bits | (uint64_t)neg << 63);
+        return ka_bits_double(bits | (uint64_t)neg << 63);
 }
 
 /* Correctly rounded value of an exact sum. */
@@ -459,7 +443,7 @@ static bool sum_fast(const double *x, size_t n, int pmax, xsum_t *xs)
         if (p0 < 0)
                 p0 = 0;
         for (size_t i = 0; i < n; i++) {
-                uint64_t u = dbits(x[i]), m;
+                uint64_t u = ka_double_bits(x[i]), m;
                 int sh = lsb_pos(u, &m) - p0;
                 u128 v, sign = -(u128)(u >> 63);
 
@@ -509,7 +493,7 @@ static void sum_slow(const double *x, size_t n, xsum_t *xs)
         bool neg;
 
         for (size_t i = 0; i < n; i++) {
-                uint64_t u = dbits(x[i]), m;
+                uint64_t u = ka_double_bits(x[i]), m;
                 int p = lsb_pos(u, &m);
                 size_t at = (size_t)p / 32;
                 u128 v = (u128)m << (p % 32);
@@ -582,7 +566,7 @@ static inline void split_step1(double v, double sig1, double sig2, double *a1,
 
         *a1 += h;
         *a2 += h2;
-        *rest |= dbits(r - h2) & ~(UINT64_C(1) << 63);
+        *rest |= ka_double_bits(r - h2) & ~(UINT64_C(1) << 63);
 }
 
 /*
@@ -667,7 +651,7 @@ static void sum_exact(const double *x, size_t n, double amax, xsum_t *xs)
         }
         if (sum_split(x, n, amax, xs))
                 return;
-        if (!sum_fast(x, n, lsb_pos(dbits(amax), &m), xs))
+        if (!sum_fast(x, n, lsb_pos(ka_double_bits(amax), &m), xs))
                 sum_slow(x, n, xs);
 }
 
@@ -738,7 +722,7 @@ static bool mean_fp(const xsum_t *xs, double n, double *mean)
 
         two_sum(xs->hi, xs->lo, &h, &l);
         q = h / n;
-        u = dbits(q);
+        u = ka_double_bits(q);
         if (!(fabs(q) >= 0x1p-900 && fabs(q) <= 0x1p900) ||
             (u & FRAC_MASK) == 0)
                 return false;
@@ -754,7 +738,7 @@ static bool mean_fp(const xsum_t *xs, double n, double *mean)
         }
         if (fabs(r) - err > half && fabs(r) + err < 3 * half) {
                 /* The neighbour towards the remainder's side. */
-                *mean = bitsd((r > 0) == (q > 0) ? u + 1 : u - 1);
+                *mean = ka_bits_double((r > 0) == (q > 0) ? u + 1 : u - 1);
                 return true;
         }
         return false;
@@ -1375,8 +1359,8 @@ static void select_tiny(const double *a, size_t lo, size_t hi, const size_t *r,
                 uint64_t in = i < len, mask = -in;
 
                 /* Past the end, a[lo] is read instead and masked out. */
-                v[i] = bitsd((dbits(a[lo + i * in]) & mask) |
-                             (INF_BITS & ~mask));
+                v[i] = ka_bits_double((ka_double_bits(a[lo + i * in]) & mask) |
+                                      (INF_BITS & ~mask));
         }
         CS2(0, 1, 2, 3);
         CS2(0, 2, 1, 3);

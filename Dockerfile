@@ -21,9 +21,13 @@ RUN apt-get update \
 WORKDIR /src
 COPY Makefile ./
 COPY runtime runtime
+COPY worker worker
 COPY generator generator
-COPY example example
-RUN make -j"$(nproc)" build/libka.a
+COPY devstack devstack
+COPY tools tools
+RUN make -j"$(nproc)" build/libka-runtime.a build/libka-worker.a \
+        build/libka-generator.a build/libka-devstack.a build/libka-tools.a \
+        build/tools/main.o
 
 COPY agents agents
 # An image without agents would only print "no agents compiled in" and

@@ -12,6 +12,7 @@
 
 VERSION := 0.1.0
 BUILD   ?= build
+.DEFAULT_GOAL := all
 BIN     ?= kafkaaggregator
 CC      ?= cc
 
@@ -38,7 +39,21 @@ Q := $(if $(V),,@)
 # -ffp-contract=off: statistics reproduce CPython's IEEE operations bit for
 # bit, and a fused multiply-add would round differently.
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -ffp-contract=off -MMD -MP \
-	-DKA_VERSION='"$(VERSION)"' -Iruntime -Igenerator -Iexample
+	-DKA_VERSION='"$(VERSION)"'
+
+# The layers, each seeing only its own headers and those below it (SPEC
+# §2): a wrong #include is a build error. The data flows config -> schema
+# -> template -> agent -> worker; tools/ holds the commands over all of
+# them. Generated agents see the runtime alone.
+LAYERS        := runtime worker generator devstack tools
+INC_runtime   := -Iruntime
+INC_worker    := -Iworker $(INC_runtime)
+INC_generator := -Igenerator $(INC_runtime)
+INC_devstack  := -Idevstack $(INC_runtime)
+INC_tools     := -Itools -Iworker -Igenerator -Idevstack $(INC_runtime)
+INC_agents    := $(INC_runtime)
+# Tests look at every layer.
+INC_tests     := $(INC_tools)
 
 # pkg-config runs on first use (inside a recipe, after `deps` ran), not when
 # the Makefile is read: on a fresh machine the libraries arrive with deps.
@@ -47,14 +62,20 @@ PKG_LIBS = $(eval PKG_LIBS := $(shell pkg-config --libs $(PKGS)) -lm -lpthread -
 TEST_CFLAGS = $(eval TEST_CFLAGS := $(shell pkg-config --cflags $(TEST_PKGS)))$(TEST_CFLAGS)
 TEST_LIBS = $(eval TEST_LIBS := $(shell pkg-config --libs $(TEST_PKGS)))$(TEST_LIBS)
 
-LIB_SRCS   := $(filter-out runtime/main.c,$(wildcard runtime/*.c)) \
-	$(wildcard generator/*.c) $(wildcard example/*.c)
+# One static library per layer (tools/ without main.c, for the tests);
+# listed so that each library comes before the ones it uses.
+lib_of = $(BUILD)/libka-$(1).a
+LIBS := $(foreach l,tools worker generator devstack runtime,$(call lib_of,$(l)))
+RUNTIME_LIB := $(call lib_of,runtime)
+layer_objs = $(patsubst %.c,$(BUILD)/%.o, \
+	$(filter-out tools/main.c,$(wildcard $(1)/*.c)))
+$(foreach l,$(LAYERS),$(eval $(call lib_of,$(l)): $(call layer_objs,$(l))))
+$(foreach l,$(LAYERS),$(eval $(BUILD)/$(l)/%.o: INC := $(INC_$(l))))
+
 # The generated agents compiled in; tests point it at their own.
 AGENTS_DIR ?= agents
 AGENT_SRCS := $(wildcard $(AGENTS_DIR)/*.c)
-LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 AGENT_OBJS := $(AGENT_SRCS:%.c=$(BUILD)/%.o)
-LIB        := $(BUILD)/libka.a
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -65,12 +86,12 @@ TOOL_BINS  := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tests/tools/%)
 TEST_HELPER_SRCS := $(wildcard tests/lib/*.c)
 TEST_HELPER_OBJS := $(TEST_HELPER_SRCS:%.c=$(BUILD)/%.o)
 
-FORMAT_SRCS := $(wildcard runtime/*.[ch] generator/*.[ch] example/*.[ch] \
+FORMAT_SRCS := $(wildcard $(LAYERS:%=%/*.[ch]) \
 	tests/unit/*.[ch] tests/it/*.[ch] tests/lib/*.[ch] tests/tools/*.[ch] \
 	tests/bench/*.[ch])
 
 .PHONY: all deps deps-test check demo asan bench format format-check lint clean \
-	golden-update tests
+	golden-update tests print-layers
 
 all: $(BIN)
 
@@ -99,51 +120,55 @@ deps:
 deps-test: deps
 	$(call install_missing,$(TEST_DEB_PKGS))
 
+# INC is set per layer above; anything else (agents, golden files) gets
+# the agents' view, the runtime alone.
+INC = $(INC_agents)
 $(BUILD)/%.o: %.c | deps
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(BASE_CFLAGS) $(WARN) $(PKG_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) \
-		-c $< -o $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(INC) $(WARN) $(PKG_CFLAGS) $(CFLAGS) \
+		$(EXTRA_CFLAGS) -c $< -o $@
 
 # Generated decoders are long straight-line functions: tracking variables
 # for the debug info costs seconds per large agent and buys little.
 $(AGENT_OBJS): EXTRA_CFLAGS := -fno-var-tracking
 
-$(LIB): $(LIB_OBJS)
+$(BUILD)/libka-%.a:
 	@rm -f $@
 	$(Q)$(AR) rcs $@ $^
 
-$(BIN): $(BUILD)/runtime/main.o $(AGENT_OBJS) $(LIB)
+$(BIN): $(BUILD)/tools/main.o $(AGENT_OBJS) $(LIBS)
 	@echo "  LINK    $@"
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(BUILD)/runtime/main.o \
-		$(AGENT_OBJS) $(LIB) $(PKG_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(BUILD)/tools/main.o \
+		$(AGENT_OBJS) $(LIBS) $(PKG_LIBS)
+
+TEST_CC = $(CC) $(BASE_CFLAGS) $(INC_tests) -Itests/lib $(TEST_WARN) \
+	$(PKG_CFLAGS) $(TEST_CFLAGS) $(CFLAGS)
 
 $(BUILD)/tests/lib/%.o: tests/lib/%.c | deps
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(BASE_CFLAGS) -Itests/lib $(TEST_WARN) $(PKG_CFLAGS) \
-		$(TEST_CFLAGS) $(CFLAGS) -c $< -o $@
+	$(Q)$(TEST_CC) -c $< -o $@
 
-$(BUILD)/tests/%: tests/unit/%.c $(TEST_HELPER_OBJS) $(LIB) | deps
+$(BUILD)/tests/%: tests/unit/%.c $(TEST_HELPER_OBJS) $(LIBS) | deps
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(BASE_CFLAGS) -Itests/lib $(TEST_WARN) $(PKG_CFLAGS) \
-		$(TEST_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
-		$(TEST_HELPER_OBJS) $(LIB) $(TEST_LIBS) $(PKG_LIBS)
+	$(Q)$(TEST_CC) $(LDFLAGS) -o $@ $< $(TEST_HELPER_OBJS) $(LIBS) \
+		$(TEST_LIBS) $(PKG_LIBS)
 
-$(BUILD)/tests/it/%: tests/it/%.c $(TEST_HELPER_OBJS) $(LIB) | deps
+$(BUILD)/tests/it/%: tests/it/%.c $(TEST_HELPER_OBJS) $(LIBS) | deps
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(BASE_CFLAGS) -Itests/lib $(TEST_WARN) $(PKG_CFLAGS) \
-		$(TEST_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
-		$(TEST_HELPER_OBJS) $(LIB) $(TEST_LIBS) $(PKG_LIBS)
+	$(Q)$(TEST_CC) $(LDFLAGS) -o $@ $< $(TEST_HELPER_OBJS) $(LIBS) \
+		$(TEST_LIBS) $(PKG_LIBS)
 
-# Programs the integration tests run (not tests themselves).
-$(BUILD)/tests/tools/%: tests/tools/%.c $(LIB) | deps
+# Programs the integration tests run (not tests themselves): clients of
+# the runtime, as agents are.
+$(BUILD)/tests/tools/%: tests/tools/%.c $(RUNTIME_LIB) | deps
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(BASE_CFLAGS) $(TEST_WARN) $(PKG_CFLAGS) $(CFLAGS) $(LDFLAGS) \
-		-o $@ $< $(LIB) $(PKG_LIBS)
+	$(Q)$(CC) $(BASE_CFLAGS) $(INC_runtime) $(TEST_WARN) $(PKG_CFLAGS) \
+		$(CFLAGS) $(LDFLAGS) -o $@ $< $(RUNTIME_LIB) $(PKG_LIBS)
 
 # Pattern-built objects are kept, not deleted as intermediates.
 .SECONDARY: $(TEST_HELPER_OBJS)
@@ -177,16 +202,21 @@ BENCH_AGENT := $(BUILD)/tests/golden/example/expected/aggregated_example_000.o
 
 # An explicit prerequisite, so that make keeps the object.
 $(BENCH_BINS): $(BENCH_AGENT)
-$(BUILD)/bench/%: tests/bench/%.c $(LIB) | deps
+$(BUILD)/bench/%: tests/bench/%.c $(RUNTIME_LIB) | deps
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(BASE_CFLAGS) $(WARN) $(PKG_CFLAGS) $(CFLAGS) $(LDFLAGS) \
-		-o $@ $< $(BENCH_AGENT) $(LIB) $(PKG_LIBS)
+	$(Q)$(CC) $(BASE_CFLAGS) $(INC_runtime) $(WARN) $(PKG_CFLAGS) \
+		$(CFLAGS) $(LDFLAGS) -o $@ $< $(BENCH_AGENT) $(RUNTIME_LIB) \
+		$(PKG_LIBS)
 
 bench: deps-test
 	@$(MAKE) --no-print-directory $(BIN) $(BENCH_BINS)
 	@BUILD=$(BUILD) BIN=$(abspath $(BIN)) KA_CFLAGS="$(CFLAGS)" \
 		KA_LDFLAGS="$(LDFLAGS)" tests/bench/run.sh
+
+# The include flags of each layer, for the layering test (tests/it).
+print-layers:
+	@$(foreach l,$(LAYERS) agents,echo "$(l) $(INC_$(l))";)
 
 # Rewrites tests/golden/*/expected/ from the generator's current output.
 golden-update: $(BIN)
@@ -202,7 +232,7 @@ lint:
 	cppcheck --quiet --error-exitcode=1 --std=c11 --inline-suppr \
 		--suppress=unknownMacro --suppress=missingIncludeSystem \
 		--enable=warning,performance,portability \
-		-Iruntime -Igenerator -Iexample runtime generator example
+		$(INC_tools) $(LAYERS)
 
 clean:
 	rm -rf $(BUILD) build-asan $(BIN)

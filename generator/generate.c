@@ -1,51 +1,30 @@
 /*
- * The generate-agents command: loads the config, fetches each source
- * topic's latest schema, builds and checks the agent models, registers the
- * aggregated schemas and renders agents/ from templates/.
+ * generate-agents as a library: loads the config, takes each source
+ * topic's writer schema from a schema source, builds and checks the agent
+ * models, registers the aggregated schemas and renders the agents from the
+ * templates.
  */
 #include "generate.h"
 #include "avro_schema.h"
-#include "cli.h"
 #include "config.h"
-#include "emit.h"
 #include "log.h"
 #include "model.h"
-#include "registry.h"
 #include "schema.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-#define CMD "generate-agents"
-
-static const char usage[] =
-        "usage: kafkaaggregator generate-agents [--config-file F] "
-        "[--output-dir D]\n"
-        "                                       [--template-dir T] "
-        "[--compatibility LEVEL]\n\n"
-        "Fetches the schema of every source topic of the config from "
-        "SCHEMA_REGISTRY_URL,\n"
-        "renders one C agent per aggregated topic into the output "
-        "directory and\n"
-        "registers each aggregated schema in INTERNAL_SCHEMA_REGISTRY_URL. "
-        "Then run make.\n\n"
-        "  --config-file F      config (env AGGREGATOR_CONFIG_FILE, default\n"
-        "                       example/aggregator-config.yaml)\n"
-        "  --output-dir D       generated sources (env AGENTS_OUTPUT_DIR, "
-        "default agents)\n"
-        "  --template-dir T     templates (default templates)\n"
-        "  --compatibility L    set the compatibility level of each "
-        "aggregated subject\n"
-        "                       before registering (NONE, BACKWARD, "
-        "FORWARD, FULL, ...)\n";
+#include <unistd.h>
 
 /* One source topic's schema as fetched, shared by every agent using it. */
 typedef struct fetched_s {
         ka_schema_info_t info;
         char *canonical;
+        char *origin;
         ka_schema_t *schema;
 } fetched_t;
 
@@ -53,25 +32,38 @@ static void fetched_release(fetched_t *f)
 {
         ka_schema_info_release(&f->info);
         free(f->canonical);
+        free(f->origin);
         ka_schema_destroy(f->schema);
 }
 
-/* Fetches and models the latest schema of `<topic>-value`. */
-static int fetch_source(ka_registry_t *reg, const char *topic, fetched_t *f)
+/* Fetches and models the writer schema of topic. */
+static ka_err_t fetch_source(ka_schema_source_t *schemas, const char *topic,
+                             fetched_t *f, char *errstr, size_t errstr_size)
 {
-        char errstr[1024], subject[300];
+        char reason[1024];
+        ka_err_t err;
 
-        snprintf(subject, sizeof(subject), "%s-value", topic);
-        if (ka_registry_latest(reg, subject, &f->info, errstr, sizeof(errstr)))
-                return ka_cli_fail(CMD, "source topic '%s': %s", topic, errstr);
-        if (!(f->canonical = ka_avro_schema_canonical(f->info.schema, errstr,
-                                                      sizeof(errstr))) ||
-            !(f->schema =
-                      ka_schema_parse(f->info.schema, errstr, sizeof(errstr))))
-                return ka_cli_fail(CMD, "subject '%s' version %d (id %d): %s",
-                                   subject, (int)f->info.version,
-                                   (int)f->info.id, errstr);
-        return KA_EXIT_OK;
+        err = ka_schema_source_get(schemas, topic, &f->info, reason,
+                                   sizeof(reason));
+        if (err) {
+                snprintf(errstr, errstr_size, "source topic '%s': %s", topic,
+                         reason);
+                /* Not the config's fault: a missing subject or file is
+                 * as much an outage as an unreachable registry. */
+                return err == KA_ERR_INVALID ? KA_ERR_IO : err;
+        }
+        if (!(f->origin = ka_schema_source_origin(schemas, &f->info))) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return KA_ERR_NOMEM;
+        }
+        if (!(f->canonical = ka_avro_schema_canonical(f->info.schema, reason,
+                                                      sizeof(reason))) ||
+            !(f->schema = ka_schema_parse(f->info.schema, reason,
+                                          sizeof(reason)))) {
+                snprintf(errstr, errstr_size, "%s: %s", f->origin, reason);
+                return KA_ERR_IO;
+        }
+        return KA_OK;
 }
 
 /* Output field names of a record schema JSON, for telling what changed. */
@@ -130,197 +122,190 @@ static void describe_change(const char *old_schema, const char *new_schema,
         json_decref(new_names);
 }
 
-static int register_aggregated(ka_registry_t *reg, const char *topic,
-                               const char *schema, const char *compat)
+static ka_err_t register_aggregated(ka_registry_t *reg, const char *topic,
+                                    const char *schema, const char *compat,
+                                    char *errstr, size_t errstr_size)
 {
-        char errstr[1024], subject[300], change[512];
+        char reason[1024], subject[300], change[512];
         ka_schema_info_t latest = {0};
         int32_t id;
         ka_err_t err;
 
         snprintf(subject, sizeof(subject), "%s-value", topic);
-        if (compat && ka_registry_set_compatibility(reg, subject, compat,
-                                                    errstr, sizeof(errstr)))
-                return ka_cli_fail(CMD, "subject '%s': %s", subject, errstr);
-        err = ka_registry_register(reg, subject, schema, &id, errstr,
-                                   sizeof(errstr));
+        if (compat && (err = ka_registry_set_compatibility(
+                               reg, subject, compat, reason, sizeof(reason)))) {
+                snprintf(errstr, errstr_size, "subject '%s': %s", subject,
+                         reason);
+                return err == KA_ERR_INVALID ? KA_ERR_IO : err;
+        }
+        err = ka_registry_register(reg, subject, schema, &id, reason,
+                                   sizeof(reason));
         if (err == KA_ERR_CONFLICT) {
                 if (!ka_registry_latest(reg, subject, &latest, change,
                                         sizeof(change)))
                         describe_change(latest.schema, schema, change,
                                         sizeof(change));
                 ka_schema_info_release(&latest);
-                return ka_cli_fail(
-                        CMD,
-                        "the aggregated schema of '%s' is incompatible with "
-                        "the latest version of subject '%s' (%s); change the "
-                        "config back, or pass --compatibility NONE: %s",
-                        topic, subject, change, errstr);
+                snprintf(errstr, errstr_size,
+                         "the aggregated schema of '%s' is incompatible with "
+                         "the latest version of subject '%s' (%s); change the "
+                         "config back, or pass --compatibility NONE: %s",
+                         topic, subject, change, reason);
+                return err;
         }
-        if (err)
-                return ka_cli_fail(CMD, "subject '%s': %s", subject, errstr);
+        if (err) {
+                snprintf(errstr, errstr_size, "subject '%s': %s", subject,
+                         reason);
+                return err == KA_ERR_INVALID ? KA_ERR_IO : err;
+        }
         ka_debug("registered %s as schema id %d", subject, (int)id);
-        return KA_EXIT_OK;
+        return KA_OK;
 }
 
 /* The agents' file names; each also collides with no other. */
-static int check_idents(const ka_config_t *cfg, json_t *const *ctxs)
+static ka_err_t check_idents(const ka_config_t *cfg, json_t *const *ctxs,
+                             char *errstr, size_t errstr_size)
 {
         for (size_t i = 0; i < cfg->ntopics; i++) {
+                const ka_config_topic_t *topic = &cfg->topics[i];
                 const char *a =
                         json_string_value(json_object_get(ctxs[i], "ident"));
 
-                if (!strcmp(a, "agents_table"))
-                        return ka_cli_usage_error(
-                                CMD,
-                                "aggregated topic '%s' would overwrite "
-                                "the agents table",
-                                cfg->topics[i].name);
+                if (!strcmp(a, "agents_table")) {
+                        ka_config_errorf(cfg, topic->pos, errstr, errstr_size,
+                                         "aggregated topic '%s' would "
+                                         "overwrite the agents table",
+                                         topic->name);
+                        return KA_ERR_INVALID;
+                }
                 for (size_t j = 0; j < i; j++) {
                         if (strcmp(a, json_string_value(json_object_get(
                                               ctxs[j], "ident"))))
                                 continue;
-                        return ka_cli_usage_error(
-                                CMD,
-                                "aggregated topics '%s' and '%s' map to one "
-                                "C identifier '%s'",
-                                cfg->topics[j].name, cfg->topics[i].name, a);
+                        ka_config_errorf(cfg, topic->pos, errstr, errstr_size,
+                                         "aggregated topics '%s' and '%s' "
+                                         "map to one C identifier '%s'",
+                                         cfg->topics[j].name, topic->name, a);
+                        return KA_ERR_INVALID;
                 }
         }
-        return KA_EXIT_OK;
+        return KA_OK;
 }
 
-int ka_generate_main(int argc, char **argv)
+/*
+ * path relative to the working directory, however it was typed
+ * ("./x.yaml", "/abs/dir/x.yaml" and "x.yaml" all give "x.yaml"), so that
+ * generated files do not depend on it; path itself when it cannot be
+ * resolved. malloc'd.
+ */
+static char *display_path(const char *path)
 {
-        static const struct option opts[] = {
-                {"config-file", required_argument, 0, 'c'},
-                {"output-dir", required_argument, 0, 'o'},
-                {"template-dir", required_argument, 0, 't'},
-                {"compatibility", required_argument, 0, 'C'},
-                {"help", no_argument, 0, 'h'},
-                {0, 0, 0, 0},
-        };
-        const char *config_file = ka_cli_env("AGGREGATOR_CONFIG_FILE",
-                                             "example/aggregator-config.yaml");
-        const char *out_dir = ka_cli_env("AGENTS_OUTPUT_DIR", "agents");
-        const char *tpl_dir = "templates", *compat = NULL;
-        const char *src_url, *int_url;
-        ka_registry_t *src_reg = NULL, *int_reg = NULL;
-        ka_mustache_t *agent_tpl = NULL, *table_tpl = NULL;
-        ka_config_t *cfg = NULL;
-        fetched_t *fetched = NULL;
-        json_t **ctxs = NULL, *table = NULL;
-        char **schemas = NULL, **files = NULL;
-        ka_emit_stats_t stats = {0};
-        char errstr[2048];
-        size_t nsources = 0, k;
-        int rc = KA_EXIT_FAIL, c;
+        char *abs = realpath(path, NULL), *cwd = getcwd(NULL, 0);
+        char *out = NULL;
+        size_t common = 0, size = 0;
+        FILE *mem;
 
-        while ((c = ka_cli_getopt(argc, argv, ":h", opts)) != -1) {
-                switch (c) {
-                case 'c':
-                        config_file = optarg;
-                        break;
-                case 'o':
-                        out_dir = optarg;
-                        break;
-                case 't':
-                        tpl_dir = optarg;
-                        break;
-                case 'C':
-                        compat = optarg;
-                        break;
-                case 'h':
-                        fputs(usage, stdout);
-                        return KA_EXIT_OK;
-                default:
-                        return KA_EXIT_USAGE;
-                }
+        if (!abs || !cwd) {
+                free(abs);
+                free(cwd);
+                return strdup(path);
         }
-        src_url = ka_cli_env("SCHEMA_REGISTRY_URL", "http://localhost:8081");
-        int_url = ka_cli_env("INTERNAL_SCHEMA_REGISTRY_URL", src_url);
+        /* Both are absolute and canonical: the longest common run of
+         * whole components, then one "../" per component of cwd left. */
+        for (size_t i = 1;; i++) {
+                bool end_a = !abs[i] || abs[i] == '/';
+                bool end_c = !cwd[i] || cwd[i] == '/';
 
-        if (!(cfg = ka_config_load(config_file, errstr, sizeof(errstr)))) {
-                fprintf(stderr, "%s\n", errstr);
-                return KA_EXIT_USAGE;
+                if (end_a && end_c)
+                        common = i;
+                if (!abs[i] || !cwd[i] || abs[i] != cwd[i])
+                        break;
         }
-        if (!(agent_tpl = ka_emit_load_template(tpl_dir, "agent.c.mustache",
-                                                errstr, sizeof(errstr))) ||
-            !(table_tpl =
-                      ka_emit_load_template(tpl_dir, "agents_table.c.mustache",
-                                            errstr, sizeof(errstr)))) {
-                rc = ka_cli_fail(CMD, "%s", errstr);
-                goto out;
+        if ((mem = open_memstream(&out, &size))) {
+                for (const char *p = cwd + common; *p; p++)
+                        if (*p == '/' && p[1])
+                                fputs("../", mem);
+                fputs(abs + common + (abs[common] == '/'), mem);
+                fclose(mem);
         }
-        if (!(src_reg =
-                      ka_registry_new(src_url, NULL, errstr, sizeof(errstr))) ||
-            !(int_reg =
-                      ka_registry_new(int_url, NULL, errstr, sizeof(errstr)))) {
-                rc = ka_cli_usage_error(CMD, "%s", errstr);
-                goto out;
-        }
+        free(abs);
+        free(cwd);
+        return out;
+}
 
-        for (size_t t = 0; t < cfg->ntopics; t++)
-                nsources += cfg->topics[t].nsources;
-        fetched = calloc(nsources + 1, sizeof(*fetched));
-        ctxs = calloc(cfg->ntopics + 1, sizeof(*ctxs));
-        schemas = calloc(cfg->ntopics + 1, sizeof(*schemas));
-        files = calloc(cfg->ntopics + 2, sizeof(*files));
-        if (!fetched || !ctxs || !schemas || !files) {
-                rc = ka_cli_fail(CMD, "out of memory");
-                goto out;
-        }
+/* Every schema and every model first: nothing is written or registered
+ * unless the whole config is good. */
+static ka_err_t build_models(const ka_config_t *cfg, const char *config_name,
+                             ka_schema_source_t *schemas, fetched_t *fetched,
+                             json_t **ctxs, char **record_schemas, char *errstr,
+                             size_t errstr_size)
+{
+        ka_err_t err;
+        size_t k = 0;
 
-        /* Every schema and every model first: nothing is written or
-         * registered unless the whole config is good. */
-        k = 0;
         for (size_t t = 0; t < cfg->ntopics; t++) {
                 const ka_config_topic_t *topic = &cfg->topics[t];
                 ka_model_source_t *ms =
                         calloc(topic->nsources + 1, sizeof(*ms));
+
                 if (!ms) {
-                        rc = ka_cli_fail(CMD, "out of memory");
-                        goto out;
+                        snprintf(errstr, errstr_size, "out of memory");
+                        return KA_ERR_NOMEM;
                 }
                 for (size_t s = 0; s < topic->nsources; s++, k++) {
                         fetched_t *f = &fetched[k];
 
-                        rc = fetch_source(src_reg, topic->sources[s].name, f);
-                        if (rc) {
+                        err = fetch_source(schemas, topic->sources[s].name, f,
+                                           errstr, errstr_size);
+                        if (err) {
                                 free(ms);
-                                goto out;
+                                return err;
                         }
                         ms[s] = (ka_model_source_t){
                                 .cfg = &topic->sources[s],
                                 .schema = f->schema,
                                 .schema_json = f->canonical,
                                 .subject = f->info.subject,
+                                .origin = f->origin,
                                 .schema_id = f->info.id,
                                 .schema_version = f->info.version,
                         };
                 }
-                ctxs[t] = ka_model_agent(cfg, topic, ms, KA_VERSION,
-                                         &schemas[t], errstr, sizeof(errstr));
+                ctxs[t] =
+                        ka_model_agent(cfg, topic, ms, KA_VERSION, config_name,
+                                       &record_schemas[t], errstr, errstr_size);
                 free(ms);
-                if (!ctxs[t]) {
-                        fprintf(stderr, "%s\n", errstr);
-                        rc = KA_EXIT_USAGE;
-                        goto out;
-                }
+                if (!ctxs[t])
+                        return KA_ERR_INVALID;
         }
-        if ((rc = check_idents(cfg, ctxs)))
+        return check_idents(cfg, ctxs, errstr, errstr_size);
+}
+
+/* Renders the agents and the table into the output directory. */
+static ka_err_t render(const ka_generate_opts_t *opts, const ka_config_t *cfg,
+                       const char *config_name, json_t *const *ctxs,
+                       ka_emit_stats_t *stats, char *errstr, size_t errstr_size)
+{
+        ka_mustache_t *agent_tpl = NULL, *table_tpl = NULL;
+        char **files = calloc(cfg->ntopics + 2, sizeof(*files));
+        json_t *table = NULL;
+        ka_err_t err = KA_ERR_NOMEM;
+
+        if (!files) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return KA_ERR_NOMEM;
+        }
+        err = KA_ERR_IO;
+        if (!(agent_tpl = ka_emit_load_template(opts->template_dir,
+                                                "agent.c.mustache", errstr,
+                                                errstr_size)) ||
+            !(table_tpl = ka_emit_load_template(opts->template_dir,
+                                                "agents_table.c.mustache",
+                                                errstr, errstr_size)))
                 goto out;
-
-        for (size_t t = 0; t < cfg->ntopics; t++) {
-                rc = register_aggregated(int_reg, cfg->topics[t].name,
-                                         schemas[t], compat);
-                if (rc)
-                        goto out;
-        }
-
-        rc = KA_EXIT_FAIL;
-        if (mkdir(out_dir, 0777) && errno != EEXIST) {
-                rc = ka_cli_fail(CMD, "%s: %s", out_dir, strerror(errno));
+        if (mkdir(opts->output_dir, 0777) && errno != EEXIST) {
+                snprintf(errstr, errstr_size, "%s: %s", opts->output_dir,
+                         strerror(errno));
                 goto out;
         }
         for (size_t t = 0; t < cfg->ntopics; t++) {
@@ -328,51 +313,91 @@ int ka_generate_main(int argc, char **argv)
                              json_string_value(
                                      json_object_get(ctxs[t], "ident"))) < 0) {
                         files[t] = NULL;
+                        snprintf(errstr, errstr_size, "out of memory");
                         goto out;
                 }
-                if (ka_emit_render(agent_tpl, ctxs[t], out_dir, files[t],
-                                   &stats, errstr, sizeof(errstr))) {
-                        rc = ka_cli_fail(CMD, "%s", errstr);
+                if ((err = ka_emit_render(agent_tpl, ctxs[t], opts->output_dir,
+                                          files[t], stats, errstr,
+                                          errstr_size)))
                         goto out;
-                }
         }
+        err = KA_ERR_IO;
         files[cfg->ntopics] = strdup("agents_table.c");
-        table = ka_model_table(cfg, ctxs, cfg->ntopics, KA_VERSION);
-        if (!files[cfg->ntopics] || !table ||
-            ka_emit_render(table_tpl, table, out_dir, files[cfg->ntopics],
-                           &stats, errstr, sizeof(errstr)) ||
-            ka_emit_remove_stale(out_dir, (const char *const *)files,
-                                 cfg->ntopics + 1, &stats, errstr,
-                                 sizeof(errstr))) {
-                rc = ka_cli_fail(CMD, "%s", errstr);
+        table = ka_model_table(ctxs, cfg->ntopics, KA_VERSION, config_name);
+        if (!files[cfg->ntopics] || !table) {
+                snprintf(errstr, errstr_size, "out of memory");
                 goto out;
         }
-        printf("generate-agents: %zu agents from %s into %s/ (%zu files "
-               "written, %zu unchanged, %zu removed); now run make\n",
-               cfg->ntopics, config_file, out_dir, stats.written,
-               stats.unchanged, stats.removed);
-        rc = KA_EXIT_OK;
-
+        if ((err = ka_emit_render(table_tpl, table, opts->output_dir,
+                                  files[cfg->ntopics], stats, errstr,
+                                  errstr_size)))
+                goto out;
+        err = ka_emit_remove_stale(opts->output_dir, (const char *const *)files,
+                                   cfg->ntopics + 1, stats, errstr,
+                                   errstr_size);
 out:
-        for (size_t i = 0; fetched && i < nsources; i++)
-                fetched_release(&fetched[i]);
-        for (size_t t = 0; cfg && t < cfg->ntopics; t++) {
-                if (ctxs)
-                        json_decref(ctxs[t]);
-                if (schemas)
-                        free(schemas[t]);
-        }
-        for (size_t t = 0; cfg && files && t <= cfg->ntopics; t++)
+        for (size_t t = 0; t <= cfg->ntopics; t++)
                 free(files[t]);
-        free(fetched);
-        free(ctxs);
-        free(schemas);
         free(files);
         json_decref(table);
         ka_mustache_destroy(agent_tpl);
         ka_mustache_destroy(table_tpl);
-        ka_registry_destroy(src_reg);
-        ka_registry_destroy(int_reg);
+        return err;
+}
+
+ka_err_t ka_generate(const ka_generate_opts_t *opts,
+                     ka_schema_source_t *schemas, ka_generate_result_t *res,
+                     char *errstr, size_t errstr_size)
+{
+        ka_config_t *cfg = NULL;
+        fetched_t *fetched = NULL;
+        json_t **ctxs = NULL;
+        char **record_schemas = NULL, *config_name = NULL;
+        size_t nsources = 0;
+        ka_err_t err;
+
+        memset(res, 0, sizeof(*res));
+        if (!(cfg = ka_config_load(opts->config_file, errstr, errstr_size)))
+                return KA_ERR_INVALID;
+        for (size_t t = 0; t < cfg->ntopics; t++)
+                nsources += cfg->topics[t].nsources;
+        err = KA_ERR_NOMEM;
+        fetched = calloc(nsources + 1, sizeof(*fetched));
+        ctxs = calloc(cfg->ntopics + 1, sizeof(*ctxs));
+        record_schemas = calloc(cfg->ntopics + 1, sizeof(*record_schemas));
+        config_name = display_path(opts->config_file);
+        if (!fetched || !ctxs || !record_schemas || !config_name) {
+                snprintf(errstr, errstr_size, "out of memory");
+                goto out;
+        }
+
+        if ((err = build_models(cfg, config_name, schemas, fetched, ctxs,
+                                record_schemas, errstr, errstr_size)))
+                goto out;
+        for (size_t t = 0; opts->registry && t < cfg->ntopics; t++)
+                if ((err = register_aggregated(
+                             opts->registry, cfg->topics[t].name,
+                             record_schemas[t], opts->compatibility, errstr,
+                             errstr_size)))
+                        goto out;
+        if ((err = render(opts, cfg, config_name, ctxs, &res->files, errstr,
+                          errstr_size)))
+                goto out;
+        res->nagents = cfg->ntopics;
+
+out:
+        for (size_t i = 0; fetched && i < nsources; i++)
+                fetched_release(&fetched[i]);
+        for (size_t t = 0; t < cfg->ntopics; t++) {
+                if (ctxs)
+                        json_decref(ctxs[t]);
+                if (record_schemas)
+                        free(record_schemas[t]);
+        }
+        free(fetched);
+        free(ctxs);
+        free(record_schemas);
+        free(config_name);
         ka_config_destroy(cfg);
-        return rc;
+        return err;
 }

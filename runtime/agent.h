@@ -56,7 +56,9 @@ typedef struct ka_agent_field_s {
 typedef struct ka_agent_source_s {
         const char *topic;
         /* Writer schema the decoder was generated for: its registry id and
-         * subject version, and its JSON (for canonical-form comparison). */
+         * subject version (0 when generated from a .avsc file: the worker
+         * then learns the ids from the messages), and its JSON in Parsing
+         * Canonical Form (for comparison with other ids' schemas). */
         int32_t schema_id;
         int32_t schema_version;
         const char *schema;
@@ -123,8 +125,5 @@ typedef struct ka_agent_s {
  */
 extern const ka_agent_t *const ka_agents[];
 extern const size_t ka_agents_count;
-
-/* `kafkaaggregator agents [--json]`: lists ka_agents, a row per source. */
-int ka_agents_main(int argc, char **argv);
 
 #endif

@@ -22,6 +22,10 @@ typedef struct id_entry_s {
 struct ka_decoder_s {
         const ka_agent_source_t *src;
         ka_registry_t *reg;
+        /* An id read by the generated decoder without a lookup: the one
+         * it was generated for, or (generated from a .avsc file, without
+         * an id) the first id found to have its canonical form. */
+        int32_t fast_id;
         id_entry_t *ids;
         size_t nids, cap;
 };
@@ -50,6 +54,7 @@ ka_decoder_t *ka_decoder_new(const ka_agent_source_t *src, ka_registry_t *reg)
                 return NULL;
         dec->src = src;
         dec->reg = reg;
+        dec->fast_id = src->schema_id > 0 ? src->schema_id : -1;
         return dec;
 }
 
@@ -99,6 +104,8 @@ static const id_entry_t *learn(ka_decoder_t *dec, int32_t id)
                                                          sizeof(errstr)))) {
                 e.generated = !strcmp(canonical, dec->src->schema);
                 free(canonical);
+                if (e.generated && dec->fast_id < 0)
+                        dec->fast_id = id;
                 if (!e.generated &&
                     !(e.resolver = ka_avro_resolver_new(
                               schema, dec->src, errstr, sizeof(errstr))))
@@ -147,7 +154,7 @@ ka_decode_result_t ka_decoder_decode(ka_decoder_t *dec, const uint8_t *payload,
         payload += KA_AVRO_HEADER_SIZE;
         len -= KA_AVRO_HEADER_SIZE;
 
-        if (id == src->schema_id)
+        if (id == dec->fast_id)
                 return from_err(src->decode(payload, len, row, event_ms));
         for (size_t i = 0; i < dec->nids && !e; i++)
                 if (dec->ids[i].id == id)

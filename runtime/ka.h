@@ -1,6 +1,6 @@
 /*
  * Definitions every module of the runtime, the generator and the generated
- * agents share: the error enum and the version.
+ * agents share: the error enum, the version and environment defaults.
  */
 #ifndef KA_H
 #define KA_H
@@ -27,6 +27,9 @@ typedef enum ka_err_e {
 
 /* A short lowercase name for err ("truncated", "invalid", ...). */
 const char *ka_err_str(ka_err_t err);
+
+/* getenv(name) when set and non-empty, else def. */
+const char *ka_env(const char *name, const char *def);
 
 #define KA_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -15,10 +15,10 @@
  *   queued.max.messages.kbytes.
  */
 #include "kafka.h"
-#include "cli.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,10 +136,10 @@ rd_kafka_conf_t *ka_kafka_conf(ka_kafka_role_t role, char *errstr,
                 {"acks", "all"},
         };
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
-        const char *file = ka_cli_env("KAFKA_CONFIG_FILE", NULL);
+        const char *file = ka_env("KAFKA_CONFIG_FILE", NULL);
         char *brokers = ka_kafka_brokers(
-                ka_cli_env("KAFKA_BROKER_URL", "kafka://localhost:9092"),
-                errstr, errstr_size);
+                ka_env("KAFKA_BROKER_URL", "kafka://localhost:9092"), errstr,
+                errstr_size);
         bool ok = brokers &&
                   !ka_kafka_set(conf, "bootstrap.servers", brokers, errstr,
                                 errstr_size) &&

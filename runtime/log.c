@@ -18,31 +18,6 @@ static volatile int current_level = KA_LOG_INFO;
 static const char *const level_names[] = {"CRITICAL", "ERROR", "WARNING",
                                           "INFO", "DEBUG"};
 
-const char *ka_err_str(ka_err_t err)
-{
-        switch (err) {
-        case KA_OK:
-                return "ok";
-        case KA_ERR_INVALID:
-                return "invalid";
-        case KA_ERR_TRUNCATED:
-                return "truncated";
-        case KA_ERR_OVERFLOW:
-                return "overflow";
-        case KA_ERR_NOT_FOUND:
-                return "not found";
-        case KA_ERR_CONFLICT:
-                return "conflict";
-        case KA_ERR_TRANSPORT:
-                return "transport";
-        case KA_ERR_NOMEM:
-                return "out of memory";
-        case KA_ERR_IO:
-                return "i/o error";
-        }
-        return "unknown";
-}
-
 bool ka_log_level_parse(const char *name, ka_log_level_t *level)
 {
         static const struct {

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Golden tests of the generator (SPEC §12): for each tests/golden/<case>/,
-# a fresh dev stack gets the pinned schemas of schemas/<topic>.avsc (in
-# name order, so ids are stable), generate-agents renders config.yaml, and
-# the output must equal expected/ byte for byte. The expected files must
-# compile with the full warning set and be clang-format clean; a second run
-# rewrites nothing and removes stale generated files only.
+# generate-agents renders config.yaml from the pinned schemas of
+# schemas/<topic>.avsc (--schema-dir: offline, with no registry at all),
+# and the output must equal expected/ byte for byte. The expected files
+# must compile with the full warning set and be clang-format clean; a
+# second run rewrites nothing and removes stale generated files only; the
+# config path is recorded the same however it was typed. Last, the same
+# schemas taken from a registry give the same files but for the schema
+# ids and versions they now know.
 # UPDATE=1 (make golden-update) rewrites expected/ instead of comparing.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-devstack.sh"
@@ -16,12 +19,9 @@ for dir in tests/golden/*/; do
 	case=$(basename "$dir")
 	out=$TEST_TMP/$case
 	mkdir -p "$out"
-	start_devstack
-	for schema in "$dir"schemas/*.avsc; do
-		topic=$(basename "$schema" .avsc)
-		register_schema "$topic-value" "$schema" >/dev/null
-	done
-	"$BIN" generate-agents --config-file "${dir}config.yaml" \
+	# No registry: any attempt to reach one would fail.
+	SCHEMA_REGISTRY_URL=http://127.0.0.1:9 "$BIN" generate-agents \
+		--config-file "${dir}config.yaml" --schema-dir "${dir}schemas" \
 		--output-dir "$out" >"$TEST_TMP/gen.log" 2>&1 ||
 		fail "$case: generate-agents failed: $(cat "$TEST_TMP/gen.log")"
 
@@ -30,7 +30,6 @@ for dir in tests/golden/*/; do
 		mkdir -p "${dir}expected"
 		cp "$out"/*.c "${dir}expected/"
 		echo "updated $case"
-		stop_devstack
 		continue
 	fi
 	diff -ru "${dir}expected" "$out" ||
@@ -51,7 +50,9 @@ for dir in tests/golden/*/; do
 		>"$out/stale_agent.c"
 	echo 'int mine;' >"$out/mine.c"
 	sleep 1
-	"$BIN" generate-agents --config-file "${dir}config.yaml" \
+	# The config path typed another way: absolute, through "./".
+	"$BIN" generate-agents --config-file "$PWD/./${dir}config.yaml" \
+		--schema-dir "${dir}schemas" \
 		--output-dir "$out" >"$TEST_TMP/gen2.log" 2>&1 ||
 		fail "$case: second generate-agents failed"
 	grep -q '(0 files written' "$TEST_TMP/gen2.log" ||
@@ -63,7 +64,32 @@ for dir in tests/golden/*/; do
 	rm "$out/mine.c"
 	after=$(stat -c '%n %Y' "$out"/*.c)
 	[ "$before" = "$after" ] || fail "$case: a rerun changed mtimes"
+	for f in "$out"/*.c; do
+		head -c 200 "$f" | head -1 | awk 'length > 80 { exit 1 }' ||
+			fail "$case: $(basename "$f"): first line over 80 columns"
+	done
 	echo "ok: $case ($(ls "$out" | wc -l) files)"
-	stop_devstack
 done
+
+# The registry as schema source: ids and versions known, the rest equal.
+[ "${UPDATE:-0}" = 1 ] && pass
+dir=tests/golden/example/
+start_devstack
+for schema in "$dir"schemas/*.avsc; do
+	register_schema "$(basename "$schema" .avsc)-value" "$schema" >/dev/null
+done
+"$BIN" generate-agents --config-file "${dir}config.yaml" \
+	--output-dir "$TEST_TMP/from-registry" >"$TEST_TMP/gen.log" 2>&1 ||
+	fail "registry: generate-agents failed: $(cat "$TEST_TMP/gen.log")"
+for f in "${dir}"expected/*.c; do
+	got=$TEST_TMP/from-registry/$(basename "$f")
+	grep -q '^/\* Source 0: subject example-[0-9]*-value, version 1, schema id [0-9]*\. \*/$' "$got" ||
+		[ "$(basename "$f")" = agents_table.c ] ||
+		fail "registry: $(basename "$f") does not name subject, version and id"
+	diff <(grep -v -e '^/\* Source ' -e '\.schema_id = ' -e '\.schema_version = ' "$f") \
+		<(grep -v -e '^/\* Source ' -e '\.schema_id = ' -e '\.schema_version = ' "$got") ||
+		fail "registry: $(basename "$f") differs beyond ids and versions"
+done
+echo "ok: the registry as schema source"
+stop_devstack
 pass

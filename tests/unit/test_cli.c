@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "cli.h"
+#include "ka.h"
 #include "log.h"
 
 static void log_levels_parse(void **state)
@@ -52,11 +53,11 @@ static void numbers_in_range(void **state)
 static void env_defaults(void **state)
 {
         setenv("KA_TEST_ENV", "", 1);
-        assert_string_equal(ka_cli_env("KA_TEST_ENV", "def"), "def");
+        assert_string_equal(ka_env("KA_TEST_ENV", "def"), "def");
         setenv("KA_TEST_ENV", "set", 1);
-        assert_string_equal(ka_cli_env("KA_TEST_ENV", "def"), "set");
+        assert_string_equal(ka_env("KA_TEST_ENV", "def"), "set");
         unsetenv("KA_TEST_ENV");
-        assert_string_equal(ka_cli_env("KA_TEST_ENV", "def"), "def");
+        assert_string_equal(ka_env("KA_TEST_ENV", "def"), "def");
 }
 
 int main(void)

@@ -686,36 +686,6 @@ static void tg_row_check_rest(const ka_agent_t *agent, const tg_source_t *src,
         }
 }
 
-/*
- * The golden test registers a case's schemas in file name order into a
- * fresh registry, so the ids are 1, 2, ... in that order.
- */
-static int32_t tg_expected_id(const tg_expect_t *ex, const char *topic)
-{
-        char *dir_path = NULL, *file = NULL;
-        int32_t id = 1;
-        DIR *dir;
-        struct dirent *de;
-
-        assert_true(asprintf(&dir_path, "%s/schemas", ex->case_dir) > 0);
-        assert_true(asprintf(&file, "%s.avsc", topic) > 0);
-        dir = opendir(dir_path);
-        if (!dir)
-                fail_msg("cannot open '%s' (run from the repository root)",
-                         dir_path);
-        while ((de = readdir(dir)) != NULL) {
-                size_t len = strlen(de->d_name);
-
-                if (len > 5 && !strcmp(de->d_name + len - 5, ".avsc") &&
-                    strcmp(de->d_name, file) < 0)
-                        id++;
-        }
-        closedir(dir);
-        free(file);
-        free(dir_path);
-        return id;
-}
-
 /* ---- tests ------------------------------------------------------------ */
 
 /* The descriptor says what the config and the pinned schemas say. */
@@ -752,9 +722,10 @@ static void tg_test_descriptor(void **state)
 
                 assert_string_equal(as->topic, ex->topics[si]);
                 assert_non_null(as->decode);
-                assert_int_equal(as->schema_id,
-                                 tg_expected_id(ex, ex->topics[si]));
-                assert_int_equal(as->schema_version, 1);
+                /* Generated from .avsc files: ids are learnt at run
+                 * time. */
+                assert_int_equal(as->schema_id, 0);
+                assert_int_equal(as->schema_version, 0);
 
                 /* The embedded writer schema is the pinned one. */
                 writer = tg_parse(as->schema, strlen(as->schema),

@@ -1,23 +1,17 @@
 /*
- * `kafkaaggregator dev-stack`: librdkafka's mock cluster plus the
- * in-memory Schema Registry, on 127.0.0.1, until SIGINT or SIGTERM. The
- * brokers get the ports asked for through an interposed bind() (see
- * devstack.h).
+ * `kafkaaggregator dev-stack` (SPEC §13): the mock cluster
+ * (devstack/mock_cluster.h) and the in-memory Schema Registry
+ * (devstack/registry_server.h) on 127.0.0.1, until SIGINT or SIGTERM.
  */
-#include "devstack.h"
-
 #include "cli.h"
+#include "commands.h"
 #include "config.h"
 #include "ka.h"
 #include "log.h"
+#include "mock_cluster.h"
 #include "registry_server.h"
 
-#include <arpa/inet.h>
-#include <dlfcn.h>
 #include <errno.h>
-#include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -25,140 +19,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#define CMD         "dev-stack"
-#define MAX_BROKERS 32
-
-/*
- * bind() interposition. In librdkafka 2.0.2 rd_kafka_mock_cluster_new()
- * creates every broker's listener in the calling thread (broker_new ->
- * new_listener: socket, SO_REUSEADDR, bind to 127.0.0.1:0, getsockname)
- * before it starts the cluster thread. A failed bind makes it call
- * rd_kafka_mock_cluster_destroy() on the half-built cluster, whose
- * rd_assert(cluster_cnt > 0) aborts the process. So the override is armed
- * for the calling thread only, rewrites port 0 of a loopback bind to the
- * next port wanted, and when that port turns out to be taken (it was free
- * when checked a moment before) binds port 0 after all and records the
- * failure, for the caller to destroy the complete cluster cleanly.
- */
-static _Thread_local const uint16_t *wanted_ports;
-static _Thread_local size_t nwanted, next_wanted;
-static _Thread_local uint16_t failed_port;
-static _Thread_local int failed_errno;
-
-typedef int (*bind_fn_t)(int, const struct sockaddr *, socklen_t);
-static bind_fn_t libc_bind;
-static pthread_once_t libc_bind_once = PTHREAD_ONCE_INIT;
-
-static void resolve_libc_bind(void)
-{
-        void *sym = dlsym(RTLD_NEXT, "bind");
-
-        /* POSIX allows converting dlsym()'s result to a function
-         * pointer; memcpy says so without a cast warning. */
-        memcpy(&libc_bind, &sym, sizeof(libc_bind));
-}
-
-static int real_bind(int fd, const struct sockaddr *sa, socklen_t len)
-{
-        pthread_once(&libc_bind_once, resolve_libc_bind);
-        if (!libc_bind) {
-                errno = ENOSYS;
-                return -1;
-        }
-        return libc_bind(fd, sa, len);
-}
-
-/* glibc declares the address as a transparent union under _GNU_SOURCE
- * (__CONST_SOCKADDR_ARG); either way it holds one pointer. */
-int bind(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len)
-{
-        const struct sockaddr *sa;
-        struct sockaddr_in sin;
-        uint16_t port;
-
-        memcpy(&sa, &addr, sizeof(sa));
-        if (next_wanted >= nwanted || !sa || sa->sa_family != AF_INET ||
-            len < (socklen_t)sizeof(sin))
-                return real_bind(fd, sa, len);
-        memcpy(&sin, sa, sizeof(sin));
-        if (sin.sin_port != 0 || sin.sin_addr.s_addr != htonl(INADDR_LOOPBACK))
-                return real_bind(fd, sa, len);
-        port = wanted_ports[next_wanted++];
-        sin.sin_port = htons(port);
-        if (real_bind(fd, (const struct sockaddr *)&sin, sizeof(sin)) == 0)
-                return 0;
-        if (!failed_port) {
-                failed_port = port;
-                failed_errno = errno;
-        }
-        return real_bind(fd, sa, len);
-}
-
-static void arm_ports(const uint16_t *ports, size_t n)
-{
-        wanted_ports = ports;
-        nwanted = n;
-        next_wanted = 0;
-        failed_port = 0;
-        failed_errno = 0;
-}
-
-static void disarm_ports(void)
-{
-        wanted_ports = NULL;
-        nwanted = next_wanted = 0;
-}
-
-/* Whether 127.0.0.1:port can be bound now (as the mock would bind it). */
-static bool port_free(uint16_t port, int *err)
-{
-        struct sockaddr_in sin = {.sin_family = AF_INET,
-                                  .sin_port = htons(port),
-                                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-        int fd, on = 1;
-        bool ok;
-
-        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0) {
-                *err = errno;
-                return false;
-        }
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-        ok = real_bind(fd, (const struct sockaddr *)&sin, sizeof(sin)) == 0;
-        *err = ok ? 0 : errno;
-        close(fd);
-        return ok;
-}
-
-static int port_error(uint16_t port, int err)
-{
-        if (err == EADDRINUSE)
-                return ka_cli_fail(CMD, "port %u is already in use", port);
-        return ka_cli_fail(CMD, "cannot bind 127.0.0.1:%u: %s", port,
-                           strerror(err));
-}
+#define CMD "dev-stack"
 
 static volatile sig_atomic_t stop_signal;
 
 static void on_signal(int sig)
 {
         stop_signal = sig;
-}
-
-static void on_rdkafka_log(const rd_kafka_t *rk, int level, const char *fac,
-                           const char *buf)
-{
-        ka_log_level_t lvl = level <= 2   ? KA_LOG_CRIT
-                             : level == 3 ? KA_LOG_ERROR
-                             : level == 4 ? KA_LOG_WARN
-                             : level <= 6 ? KA_LOG_INFO
-                                          : KA_LOG_DEBUG;
-
-        (void)rk;
-        ka_log(lvl, "kafka: %s: %s", fac, buf);
 }
 
 typedef struct opts_s {
@@ -221,7 +90,8 @@ static int parse_opts(int argc, char **argv, opts_t *o)
                         return KA_EXIT_OK;
                 case 'b':
                         if (!ka_cli_parse_long(CMD, "--brokers", optarg, 1,
-                                               MAX_BROKERS, &o->brokers))
+                                               KA_MOCK_MAX_BROKERS,
+                                               &o->brokers))
                                 return KA_EXIT_USAGE;
                         break;
                 case 'k':
@@ -268,12 +138,12 @@ static int parse_opts(int argc, char **argv, opts_t *o)
 }
 
 /* Creates every topic of cfg once; 0 or an exit status. */
-static int create_topics(rd_kafka_mock_cluster_t *mcluster,
-                         const ka_config_t *cfg, const opts_t *o, size_t *n)
+static int create_topics(ka_mock_cluster_t *mc, const ka_config_t *cfg,
+                         const opts_t *o, size_t *n)
 {
-        int replication = o->brokers < 3 ? (int)o->brokers : 3;
-        rd_kafka_resp_err_t err;
+        char errstr[512];
         const char *name;
+        ka_err_t err;
 
         *n = 0;
         for (size_t t = 0; t < cfg->ntopics; t++) {
@@ -281,16 +151,14 @@ static int create_topics(rd_kafka_mock_cluster_t *mcluster,
                         name = s < cfg->topics[t].nsources
                                        ? cfg->topics[t].sources[s].name
                                        : cfg->topics[t].name;
-                        err = rd_kafka_mock_topic_create(mcluster, name,
-                                                         (int)o->partitions,
-                                                         replication);
+                        err = ka_mock_cluster_create_topic(
+                                mc, name, (int)o->partitions, errstr,
+                                sizeof(errstr));
                         /* A source shared by two aggregated topics. */
-                        if (err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+                        if (err == KA_ERR_CONFLICT)
                                 continue;
                         if (err)
-                                return ka_cli_fail(
-                                        CMD, "cannot create topic '%s': %s",
-                                        name, rd_kafka_err2str(err));
+                                return ka_cli_fail(CMD, "%s", errstr);
                         (*n)++;
                 }
         }
@@ -334,62 +202,10 @@ static void wait_for_signal(const sigset_t *waitmask)
                 sigsuspend(waitmask);
 }
 
-/* Starts the mock cluster on the ports of o; NULL after printing why. */
-static rd_kafka_mock_cluster_t *start_kafka(const opts_t *o, rd_kafka_t **rkp,
-                                            int *status)
-{
-        uint16_t ports[MAX_BROKERS];
-        rd_kafka_mock_cluster_t *mcluster;
-        rd_kafka_conf_t *conf = rd_kafka_conf_new();
-        char errstr[512];
-        rd_kafka_t *rk;
-        uint16_t failed;
-        int err;
-
-        *status = KA_EXIT_FAIL;
-        rd_kafka_conf_set_log_cb(conf, on_rdkafka_log);
-        /* The handle only hosts the cluster: it never connects, so its
-         * "no bootstrap.servers" notice is noise. */
-        if (rd_kafka_conf_set(conf, "log_level",
-                              ka_log_enabled(KA_LOG_DEBUG) ? "7" : "4", errstr,
-                              sizeof(errstr)) != RD_KAFKA_CONF_OK) {
-                rd_kafka_conf_destroy(conf);
-                ka_cli_fail(CMD, "%s", errstr);
-                return NULL;
-        }
-        rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
-        if (!rk) {
-                rd_kafka_conf_destroy(conf);
-                ka_cli_fail(CMD, "cannot create the Kafka handle: %s", errstr);
-                return NULL;
-        }
-        for (long i = 0; i < o->brokers; i++)
-                ports[i] = (uint16_t)(o->kafka_port + i);
-        if (o->kafka_port)
-                arm_ports(ports, (size_t)o->brokers);
-        mcluster = rd_kafka_mock_cluster_new(rk, (int)o->brokers);
-        failed = failed_port;
-        err = failed_errno;
-        disarm_ports();
-        if (!mcluster || failed) {
-                if (mcluster)
-                        rd_kafka_mock_cluster_destroy(mcluster);
-                rd_kafka_destroy(rk);
-                if (failed)
-                        port_error(failed, err);
-                else
-                        ka_cli_fail(CMD, "cannot start the mock cluster");
-                return NULL;
-        }
-        *rkp = rk;
-        return mcluster;
-}
-
 int ka_devstack_main(int argc, char **argv)
 {
         ka_registry_server_t *srv = NULL;
-        rd_kafka_mock_cluster_t *mcluster = NULL;
-        rd_kafka_t *rk = NULL;
+        ka_mock_cluster_t *mc = NULL;
         ka_config_t *cfg = NULL;
         struct sigaction sa = {0}, old_int, old_term;
         sigset_t block, waitmask;
@@ -409,16 +225,20 @@ int ka_devstack_main(int argc, char **argv)
                         return KA_EXIT_USAGE;
                 }
         }
-        /* The mock crashes on a port in use: find out before. */
-        for (long i = 0; o.kafka_port && i < o.brokers; i++) {
-                if (!port_free((uint16_t)(o.kafka_port + i), &err)) {
+        /* Every port is checked before anything starts. */
+        for (long i = 0; i <= o.brokers; i++) {
+                uint16_t port = (uint16_t)(i == o.brokers ? o.registry_port
+                                           : o.kafka_port ? o.kafka_port + i
+                                                          : 0);
+
+                if (port && !ka_mock_port_free(port, &err)) {
                         ka_config_destroy(cfg);
-                        return port_error((uint16_t)(o.kafka_port + i), err);
+                        if (err == EADDRINUSE)
+                                return ka_cli_fail(
+                                        CMD, "port %u is already in use", port);
+                        return ka_cli_fail(CMD, "cannot bind 127.0.0.1:%u: %s",
+                                           port, strerror(err));
                 }
-        }
-        if (o.registry_port && !port_free((uint16_t)o.registry_port, &err)) {
-                ka_config_destroy(cfg);
-                return port_error((uint16_t)o.registry_port, err);
         }
         if (o.env_file)
                 unlink(o.env_file); /* a stale one must not look ready */
@@ -445,15 +265,18 @@ int ka_devstack_main(int argc, char **argv)
                 ka_cli_fail(CMD, "%s", errstr);
                 goto out;
         }
-        mcluster = start_kafka(&o, &rk, &status);
-        if (!mcluster)
+        mc = ka_mock_cluster_new((int)o.brokers, (uint16_t)o.kafka_port, errstr,
+                                 sizeof(errstr));
+        if (!mc) {
+                ka_cli_fail(CMD, "%s", errstr);
                 goto out;
-        if (cfg && (status = create_topics(mcluster, cfg, &o, &ntopics)))
+        }
+        if (cfg && (status = create_topics(mc, cfg, &o, &ntopics)))
                 goto out;
         status = KA_EXIT_FAIL;
 
         printf("dev-stack: Kafka at %s (%ld broker%s)\n",
-               rd_kafka_mock_cluster_bootstraps(mcluster), o.brokers,
+               ka_mock_cluster_bootstraps(mc), o.brokers,
                o.brokers == 1 ? "" : "s");
         printf("dev-stack: Schema Registry at http://127.0.0.1:%u\n",
                ka_registry_server_port(srv));
@@ -463,8 +286,7 @@ int ka_devstack_main(int argc, char **argv)
                        ntopics, o.partitions, o.config_file);
         fflush(stdout);
         if (o.env_file) {
-                if (write_env_file(o.env_file,
-                                   rd_kafka_mock_cluster_bootstraps(mcluster),
+                if (write_env_file(o.env_file, ka_mock_cluster_bootstraps(mc),
                                    ka_registry_server_port(srv)))
                         goto out;
                 env_written = true;
@@ -478,10 +300,7 @@ out:
         if (env_written)
                 unlink(o.env_file);
         ka_registry_server_destroy(srv);
-        if (mcluster)
-                rd_kafka_mock_cluster_destroy(mcluster);
-        if (rk)
-                rd_kafka_destroy(rk);
+        ka_mock_cluster_destroy(mc);
         ka_config_destroy(cfg);
         /* Unblocked while our handler is still in place, so that a signal
          * that came during start-up does not kill us now. */

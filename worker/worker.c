@@ -16,12 +16,12 @@
  */
 #include "worker.h"
 #include "aggregate.h"
-#include "cli.h"
 #include "decode.h"
 #include "kafka.h"
 #include "log.h"
 #include "metrics.h"
 #include "registry.h"
+#include "tracker.h"
 #include "web.h"
 
 #include <errno.h>
@@ -34,8 +34,6 @@
 #include <string.h>
 #include <time.h>
 
-#define CMD "worker"
-
 /* Windows are closed, partitions reported and deliveries served this
  * often; commits are sent at most once per COMMIT_MS. */
 #define TICK_MS 50
@@ -46,14 +44,6 @@
 #define ERROR_LOG_MS 60000
 /* SIGTERM: stop within 10 s (SPEC §10), of which deliveries may take 6. */
 #define FLUSH_MS 6000
-
-static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig)
-{
-        (void)sig;
-        stop_flag = 1;
-}
 
 static int64_t wall_ms(void)
 {
@@ -109,19 +99,12 @@ typedef struct topic_rt_s {
 /* An aggregated record produced and not yet acknowledged. */
 typedef struct inflight_s {
         struct inflight_s *prev, *next;
-        uint64_t seq;
+        uint64_t seq; /* the tracker's */
         agent_rt_t *art;
         int64_t end_ms;
         void *value, *key;
         size_t len, keylen;
 } inflight_t;
-
-/* What may be committed once records before `seq` are acknowledged. */
-typedef struct snapshot_s {
-        struct snapshot_s *next;
-        uint64_t seq;
-        rd_kafka_topic_partition_list_t *offsets;
-} snapshot_t;
 
 typedef struct worker_s {
         rd_kafka_t *consumer, *producer;
@@ -132,9 +115,10 @@ typedef struct worker_s {
         size_t ntopics;
         bool assigned;
         bool closing;
-        uint64_t produced; /* sequence number of the next record */
+        volatile sig_atomic_t *stop;
+        /* snapshots: rd_kafka_topic_partition_list_t of offsets to commit */
+        ka_tracker_t *tracker;
         inflight_t *inflight_head, *inflight_tail;
-        snapshot_t *snap_head, *snap_tail;
         int64_t last_tick, last_commit;
         double *scratch_row;
         _Atomic int64_t last_poll;
@@ -260,7 +244,6 @@ static int64_t metadata_closed_through(const void *md, size_t len,
 static void snapshot_take(worker_t *w)
 {
         rd_kafka_topic_partition_list_t *list;
-        snapshot_t *s;
 
         if (!w->assigned)
                 return;
@@ -301,66 +284,29 @@ static void snapshot_take(worker_t *w)
                 }
         }
 
-        /* Nothing produced since the last snapshot: it is superseded. */
-        if (w->snap_tail && w->snap_tail->seq == w->produced) {
-                rd_kafka_topic_partition_list_destroy(w->snap_tail->offsets);
-                w->snap_tail->offsets = list;
-                return;
-        }
-        if (!(s = calloc(1, sizeof(*s)))) {
-                rd_kafka_topic_partition_list_destroy(list);
-                return;
-        }
-        s->seq = w->produced;
-        s->offsets = list;
-        if (w->snap_tail)
-                w->snap_tail->next = s;
-        else
-                w->snap_head = s;
-        w->snap_tail = s;
+        ka_tracker_snapshot(w->tracker, list);
 }
 
-static void snapshots_clear(worker_t *w)
+static void free_offsets(void *list)
 {
-        while (w->snap_head) {
-                snapshot_t *s = w->snap_head;
-
-                w->snap_head = s->next;
-                rd_kafka_topic_partition_list_destroy(s->offsets);
-                free(s);
-        }
-        w->snap_tail = NULL;
+        rd_kafka_topic_partition_list_destroy(list);
 }
 
 /* Commits the newest snapshot whose records are all acknowledged. */
 static void commit_safe(worker_t *w, bool sync)
 {
-        uint64_t unacked =
-                w->inflight_head ? w->inflight_head->seq : UINT64_MAX;
-        snapshot_t *best = NULL;
+        rd_kafka_topic_partition_list_t *offsets =
+                ka_tracker_committable(w->tracker);
         rd_kafka_resp_err_t err;
 
-        while (w->snap_head && w->snap_head->seq <= unacked) {
-                snapshot_t *s = w->snap_head;
-
-                w->snap_head = s->next;
-                if (!w->snap_head)
-                        w->snap_tail = NULL;
-                if (best) {
-                        rd_kafka_topic_partition_list_destroy(best->offsets);
-                        free(best);
-                }
-                best = s;
-        }
-        if (!best)
+        if (!offsets)
                 return;
-        if (best->offsets->cnt) {
-                err = rd_kafka_commit(w->consumer, best->offsets, !sync);
+        if (offsets->cnt) {
+                err = rd_kafka_commit(w->consumer, offsets, !sync);
                 if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
                         ka_warn("commit failed: %s", rd_kafka_err2str(err));
         }
-        rd_kafka_topic_partition_list_destroy(best->offsets);
-        free(best);
+        rd_kafka_topic_partition_list_destroy(offsets);
 }
 
 /* ---- producing ---- */
@@ -423,6 +369,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
                 produce(w, f);
                 return;
         }
+        ka_tracker_acked(w->tracker, f->seq);
         inflight_unlink(w, f);
 }
 
@@ -458,7 +405,7 @@ static void on_emit(const ka_aggregate_out_t *out, void *opaque)
                 memcpy(f->key, out->key, out->keylen);
                 f->keylen = out->keylen;
         }
-        f->seq = w->produced++;
+        f->seq = ka_tracker_emitted(w->tracker);
         f->art = ctx->art;
         f->end_ms = end;
         f->prev = w->inflight_tail;
@@ -736,7 +683,7 @@ static void unassign_all(worker_t *w)
                 w->agents[a].nslots = 0;
                 ka_windows_reset(ka_aggregate_windows(w->agents[a].agg), 0);
         }
-        snapshots_clear(w);
+        ka_tracker_clear(w->tracker);
         w->assigned = false;
 }
 
@@ -850,43 +797,49 @@ static bool healthy(void *opaque)
 /* ---- setup ---- */
 
 /* The registry id of agent's aggregated schema: looked up, registered when
- * absent, retried while the registry is unreachable. */
-static int out_schema_id(worker_t *w, const ka_agent_t *agent, int32_t *id)
+ * absent, retried while the registry is unreachable. KA_ERR_TRANSPORT
+ * when stopped while waiting. */
+static ka_err_t out_schema_id(worker_t *w, const ka_agent_t *agent, int32_t *id,
+                              char *errstr, size_t errstr_size)
 {
-        char subject[300], errstr[1024];
+        char subject[300], reason[1024];
         ka_schema_info_t info = {0};
         long backoff = 1000;
-        ka_err_t err;
+        ka_err_t err = KA_ERR_TRANSPORT;
 
         snprintf(subject, sizeof(subject), "%s-value", agent->name);
-        while (!stop_flag) {
+        while (!*w->stop) {
                 err = ka_registry_lookup(w->int_reg, subject,
-                                         agent->record_schema, &info, errstr,
-                                         sizeof(errstr));
+                                         agent->record_schema, &info, reason,
+                                         sizeof(reason));
                 if (!err) {
                         *id = info.id;
                         ka_schema_info_release(&info);
-                        return KA_EXIT_OK;
+                        return KA_OK;
                 }
                 if (err == KA_ERR_NOT_FOUND) {
                         err = ka_registry_register(w->int_reg, subject,
                                                    agent->record_schema, id,
-                                                   errstr, sizeof(errstr));
+                                                   reason, sizeof(reason));
                         if (!err) {
                                 ka_info("registered %s (schema id %d)", subject,
                                         (int)*id);
-                                return KA_EXIT_OK;
+                                return KA_OK;
                         }
                 }
-                if (err != KA_ERR_TRANSPORT)
-                        return ka_cli_fail(CMD, "%s: %s", subject, errstr);
-                ka_warn("%s: %s; retrying in %ld ms", subject, errstr, backoff);
-                for (long t = 0; t < backoff && !stop_flag; t += 100)
+                if (err != KA_ERR_TRANSPORT) {
+                        snprintf(errstr, errstr_size, "%s: %s", subject,
+                                 reason);
+                        return err;
+                }
+                ka_warn("%s: %s; retrying in %ld ms", subject, reason, backoff);
+                for (long t = 0; t < backoff && !*w->stop; t += 100)
                         nanosleep(&(struct timespec){0, 100000000}, NULL);
                 if (backoff < 30000)
                         backoff *= 2;
         }
-        return KA_EXIT_FAIL;
+        snprintf(errstr, errstr_size, "%s: stopped", subject);
+        return KA_ERR_TRANSPORT;
 }
 
 static ka_metric_t *agent_metric(const agent_rt_t *art, const char *name,
@@ -1001,25 +954,21 @@ static bool setup_agents(worker_t *w)
         return true;
 }
 
-static rd_kafka_t *new_client(worker_t *w, ka_kafka_role_t role)
+static rd_kafka_t *new_client(worker_t *w, ka_kafka_role_t role,
+                              const char *group_id, char *errstr,
+                              size_t errstr_size)
 {
-        char errstr[512];
-        rd_kafka_conf_t *conf = ka_kafka_conf(role, errstr, sizeof(errstr));
+        rd_kafka_conf_t *conf = ka_kafka_conf(role, errstr, errstr_size);
         rd_kafka_t *rk;
 
-        if (!conf) {
-                ka_cli_fail(CMD, "%s", errstr);
+        if (!conf)
                 return NULL;
-        }
         rd_kafka_conf_set_opaque(conf, w);
         rd_kafka_conf_set_error_cb(conf, on_error);
         if (role == KA_KAFKA_CONSUMER) {
-                if (ka_kafka_set(
-                            conf, "group.id",
-                            ka_cli_env("KAFKA_GROUP_ID", "kafkaaggregator"),
-                            errstr, sizeof(errstr))) {
+                if (ka_kafka_set(conf, "group.id", group_id, errstr,
+                                 errstr_size)) {
                         rd_kafka_conf_destroy(conf);
-                        ka_cli_fail(CMD, "KAFKA_GROUP_ID: %s", errstr);
                         return NULL;
                 }
                 rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
@@ -1028,11 +977,9 @@ static rd_kafka_t *new_client(worker_t *w, ka_kafka_role_t role)
         }
         rk = rd_kafka_new(role == KA_KAFKA_CONSUMER ? RD_KAFKA_CONSUMER
                                                     : RD_KAFKA_PRODUCER,
-                          conf, errstr, sizeof(errstr));
-        if (!rk) {
+                          conf, errstr, errstr_size);
+        if (!rk)
                 rd_kafka_conf_destroy(conf);
-                ka_cli_fail(CMD, "%s", errstr);
-        }
         return rk;
 }
 
@@ -1040,7 +987,7 @@ static void worker_release(worker_t *w)
 {
         while (w->inflight_head)
                 inflight_unlink(w, w->inflight_head);
-        snapshots_clear(w);
+        ka_tracker_destroy(w->tracker);
         for (size_t a = 0; w->agents && a < w->nagents; a++) {
                 agent_rt_t *art = &w->agents[a];
 
@@ -1065,107 +1012,62 @@ static void worker_release(worker_t *w)
         ka_registry_destroy(w->int_reg);
 }
 
-static const char usage[] =
-        "usage: kafkaaggregator worker [--web-port 6066] [--web-host ADDR] "
-        "[--without-web]\n\n"
-        "Runs every agent compiled into this binary until SIGTERM or "
-        "SIGINT.\n"
-        "Environment: KAFKA_BROKER_URL, KAFKA_GROUP_ID, KAFKA_CONFIG_FILE,\n"
-        "SCHEMA_REGISTRY_URL, INTERNAL_SCHEMA_REGISTRY_URL.\n\n"
-        "  --web-port P     serve /metrics, /health and /agents on port P\n"
-        "  --web-host ADDR  address to serve on (default 127.0.0.1)\n"
-        "  --without-web    no HTTP server\n";
-
-int ka_worker_main(int argc, char **argv)
+ka_err_t ka_worker_run(const ka_worker_opts_t *opts, char *errstr,
+                       size_t errstr_size)
 {
-        static const struct option opts[] = {
-                {"web-port", required_argument, 0, 'p'},
-                {"web-host", required_argument, 0, 'H'},
-                {"without-web", no_argument, 0, 'n'},
-                {"help", no_argument, 0, 'h'},
-                {0, 0, 0, 0},
-        };
-        ka_registry_opts_t reg_opts = {.cancel = &stop_flag};
-        const char *web_host = "127.0.0.1", *url;
+        ka_registry_opts_t reg_opts = {.cancel = opts->stop};
         rd_kafka_topic_partition_list_t *subs = NULL;
         rd_kafka_queue_t *cq = NULL;
         rd_kafka_message_t *batch[BATCH_MAX];
-        struct sigaction sa = {.sa_handler = on_signal};
-        worker_t w = {0};
+        worker_t w = {.stop = opts->stop};
         ka_web_t *web = NULL;
-        bool with_web = true;
-        long web_port = 6066;
-        char errstr[1024];
-        int rc = KA_EXIT_FAIL, c;
+        ka_err_t err = KA_ERR_INVALID;
 
-        while ((c = ka_cli_getopt(argc, argv, ":h", opts)) != -1) {
-                switch (c) {
-                case 'p':
-                        if (!ka_cli_parse_long(CMD, "--web-port", optarg, 0,
-                                               65535, &web_port))
-                                return KA_EXIT_USAGE;
-                        break;
-                case 'H':
-                        web_host = optarg;
-                        break;
-                case 'n':
-                        with_web = false;
-                        break;
-                case 'h':
-                        fputs(usage, stdout);
-                        return KA_EXIT_OK;
-                default:
-                        return KA_EXIT_USAGE;
-                }
+        if (!ka_agents_count) {
+                snprintf(errstr, errstr_size,
+                         "no agents compiled in: run `kafkaaggregator "
+                         "generate-agents`, then make");
+                return KA_ERR_NOT_FOUND;
         }
-        if (!ka_agents_count)
-                return ka_cli_fail(CMD, "no agents compiled in: run "
-                                        "`kafkaaggregator generate-agents`, "
-                                        "then make");
-
-        stop_flag = 0;
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
         atomic_store(&w.last_poll, wall_ms());
 
-        url = ka_cli_env("SCHEMA_REGISTRY_URL", "http://localhost:8081");
-        if (!(w.reg = ka_registry_new(url, &reg_opts, errstr,
-                                      sizeof(errstr))) ||
-            !(w.int_reg = ka_registry_new(
-                      ka_cli_env("INTERNAL_SCHEMA_REGISTRY_URL", url),
-                      &reg_opts, errstr, sizeof(errstr)))) {
-                rc = ka_cli_usage_error(CMD, "%s", errstr);
+        if (!(w.reg = ka_registry_new(opts->registry_url, &reg_opts, errstr,
+                                      errstr_size)) ||
+            !(w.int_reg = ka_registry_new(opts->internal_registry_url,
+                                          &reg_opts, errstr, errstr_size)))
                 goto out;
-        }
-        if (!setup_agents(&w)) {
-                rc = ka_cli_fail(CMD, "out of memory");
+        err = KA_ERR_NOMEM;
+        if (!(w.tracker = ka_tracker_new(free_offsets)) || !setup_agents(&w)) {
+                snprintf(errstr, errstr_size, "out of memory");
                 goto out;
         }
         for (size_t a = 0; a < w.nagents; a++) {
                 agent_rt_t *art = &w.agents[a];
 
-                if ((rc = out_schema_id(&w, art->agent, &art->out_id))) {
+                if ((err = out_schema_id(&w, art->agent, &art->out_id, errstr,
+                                         errstr_size))) {
                         /* Stopped while waiting for the registry: a clean
                          * stop, nothing was consumed. */
-                        if (stop_flag)
-                                rc = KA_EXIT_OK;
+                        if (*w.stop)
+                                err = KA_OK;
                         goto out;
                 }
                 if (!(art->agg =
                               ka_aggregate_new(art->agent, 0, art->out_id))) {
-                        rc = ka_cli_fail(CMD, "out of memory");
+                        err = KA_ERR_NOMEM;
+                        snprintf(errstr, errstr_size, "out of memory");
                         goto out;
                 }
         }
-        rc = KA_EXIT_FAIL;
-        if (with_web &&
-            !(web = ka_web_start(web_host, (uint16_t)web_port, healthy, &w,
-                                 errstr, sizeof(errstr)))) {
-                rc = ka_cli_fail(CMD, "%s", errstr);
+        err = KA_ERR_IO;
+        if (opts->web_host &&
+            !(web = ka_web_start(opts->web_host, opts->web_port, healthy, &w,
+                                 errstr, errstr_size)))
                 goto out;
-        }
-        if (!(w.producer = new_client(&w, KA_KAFKA_PRODUCER)) ||
-            !(w.consumer = new_client(&w, KA_KAFKA_CONSUMER)))
+        if (!(w.producer = new_client(&w, KA_KAFKA_PRODUCER, NULL, errstr,
+                                      errstr_size)) ||
+            !(w.consumer = new_client(&w, KA_KAFKA_CONSUMER, opts->group_id,
+                                      errstr, errstr_size)))
                 goto out;
         rd_kafka_poll_set_consumer(w.consumer);
 
@@ -1174,21 +1076,24 @@ int ka_worker_main(int argc, char **argv)
                 rd_kafka_topic_partition_list_add(subs, w.topics[i].name,
                                                   RD_KAFKA_PARTITION_UA);
         if (rd_kafka_subscribe(w.consumer, subs)) {
-                rc = ka_cli_fail(CMD, "cannot subscribe to the source "
-                                      "topics");
+                snprintf(errstr, errstr_size,
+                         "cannot subscribe to the source topics");
                 goto out;
         }
-        ka_info("worker: %zu agents over %zu source topics%s%s", w.nagents,
-                w.ntopics, web ? ", web on port " : "", "");
         if (web)
-                ka_info("web: http://%s:%u/metrics", web_host,
+                ka_info("worker: %zu agents over %zu source topics, web on "
+                        "http://%s:%u/metrics",
+                        w.nagents, w.ntopics, opts->web_host,
                         (unsigned)ka_web_port(web));
+        else
+                ka_info("worker: %zu agents over %zu source topics", w.nagents,
+                        w.ntopics);
 
         if (!(cq = rd_kafka_queue_get_consumer(w.consumer))) {
-                rc = ka_cli_fail(CMD, "cannot get the consumer queue");
+                snprintf(errstr, errstr_size, "cannot get the consumer queue");
                 goto out;
         }
-        while (!stop_flag) {
+        while (!*w.stop) {
                 /* What is queued, up to BATCH_MAX, without waiting; only
                  * when nothing is, a wait of up to a tick for one. */
                 ssize_t n =
@@ -1216,10 +1121,13 @@ int ka_worker_main(int argc, char **argv)
         settle(&w);
         w.closing = true;
         rd_kafka_consumer_close(w.consumer);
-        rc = w.inflight_head ? KA_EXIT_FAIL : KA_EXIT_OK;
-        if (rc)
-                ka_error("worker: aggregated records still undelivered: "
-                         "their offsets were not committed");
+        err = KA_OK;
+        if (w.inflight_head) {
+                err = KA_ERR_IO;
+                snprintf(errstr, errstr_size,
+                         "aggregated records still undelivered: their "
+                         "offsets were not committed");
+        }
 
 out:
         if (subs)
@@ -1232,5 +1140,5 @@ out:
         worker_release(&w);
         if (w.producer)
                 rd_kafka_destroy(w.producer);
-        return rc;
+        return err;
 }

@@ -445,7 +445,7 @@ int ka_consume_main(int argc, char **argv)
         const char *cmd = argv[0];
         const char *topic = NULL;
         const char *registry_url =
-                ka_cli_env("SCHEMA_REGISTRY_URL", DEFAULT_REGISTRY);
+                ka_env("SCHEMA_REGISTRY_URL", DEFAULT_REGISTRY);
         struct sigaction sa, old_int, old_term;
         ka_registry_opts_t reg_opts = {.cancel = &stop};
         consumer_t cs = {0};

@@ -3,15 +3,12 @@
  * subcommand from the table below. main parses and delegates; every command
  * returns its exit status.
  */
-#include "agent.h"
 #include "cli.h"
+#include "commands.h"
 #include "consume.h"
-#include "devstack.h"
 #include "example.h"
-#include "generate.h"
 #include "ka.h"
 #include "log.h"
-#include "worker.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -54,7 +54,7 @@ static bool setting_long(const char *cmd, const char *opt, const char *arg,
                          const char *env, long def, long min, long max,
                          long *out)
 {
-        const char *v = ka_cli_env(env, NULL);
+        const char *v = ka_env(env, NULL);
 
         if (arg)
                 return ka_cli_parse_long(cmd, opt, arg, min, max, out);
@@ -68,7 +68,7 @@ static bool setting_double(const char *cmd, const char *opt, const char *arg,
                            const char *env, double def, double min, double max,
                            double *out)
 {
-        const char *v = ka_cli_env(env, NULL);
+        const char *v = ka_env(env, NULL);
 
         if (arg)
                 return ka_cli_parse_double(cmd, opt, arg, min, max, out);
@@ -341,7 +341,7 @@ int ka_init_example_main(int argc, char **argv)
         const char *config_file = NULL, *nfields_arg = NULL,
                    *partitions_arg = NULL;
         const char *registry_url =
-                ka_cli_env("SCHEMA_REGISTRY_URL", DEFAULT_REGISTRY);
+                ka_env("SCHEMA_REGISTRY_URL", DEFAULT_REGISTRY);
         long nfields, partitions;
         ka_config_t *cfg = NULL;
         const char **topics = NULL;
@@ -379,8 +379,7 @@ int ka_init_example_main(int argc, char **argv)
                           "TOPIC_PARTITIONS", 4, 1, 100000, &partitions))
                 return KA_EXIT_USAGE;
         if (!config_file)
-                config_file =
-                        ka_cli_env("AGGREGATOR_CONFIG_FILE", DEFAULT_CONFIG);
+                config_file = ka_env("AGGREGATOR_CONFIG_FILE", DEFAULT_CONFIG);
 
         if (!(cfg = ka_config_load(config_file, errstr, sizeof(errstr)))) {
                 fprintf(stderr, "%s\n", errstr);
@@ -722,7 +721,7 @@ int ka_produce_main(int argc, char **argv)
         const char *cmd = argv[0];
         const char *config_file = NULL, *freq_arg = NULL, *max_arg = NULL;
         const char *registry_url =
-                ka_cli_env("SCHEMA_REGISTRY_URL", DEFAULT_REGISTRY);
+                ka_env("SCHEMA_REGISTRY_URL", DEFAULT_REGISTRY);
         struct sigaction sa, old_int, old_term;
         ka_registry_opts_t reg_opts = {.cancel = &stop};
         ka_config_t *cfg = NULL;
@@ -764,8 +763,7 @@ int ka_produce_main(int argc, char **argv)
                           LONG_MIN, LONG_MAX, &max_messages))
                 return KA_EXIT_USAGE;
         if (!config_file)
-                config_file =
-                        ka_cli_env("AGGREGATOR_CONFIG_FILE", DEFAULT_CONFIG);
+                config_file = ka_env("AGGREGATOR_CONFIG_FILE", DEFAULT_CONFIG);
         if (!(cfg = ka_config_load(config_file, errstr, sizeof(errstr)))) {
                 fprintf(stderr, "%s\n", errstr);
                 return KA_EXIT_USAGE;

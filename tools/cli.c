@@ -102,10 +102,3 @@ bool ka_cli_parse_double(const char *cmd, const char *opt, const char *value,
         *out = v;
         return true;
 }
-
-const char *ka_cli_env(const char *name, const char *def)
-{
-        const char *v = getenv(name);
-
-        return v && *v ? v : def;
-}

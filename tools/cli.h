@@ -50,7 +50,4 @@ bool ka_cli_parse_long(const char *cmd, const char *opt, const char *value,
 bool ka_cli_parse_double(const char *cmd, const char *opt, const char *value,
                          double min, double max, double *out);
 
-/* getenv(name) when set and non-empty, else def. */
-const char *ka_cli_env(const char *name, const char *def);
-
 #endif

@@ -147,8 +147,20 @@ ka_err_t ka_registry_status_error(long status, const char *body, size_t len,
         json_t *root = NULL, *code, *message;
         ka_err_t err;
 
+        if (body && len)
+                root = json_loadb(body, len, 0, NULL);
+        code = json_object_get(root, "error_code");
+        message = json_object_get(root, "message");
+
+        /* A 404 is an answer of the registry only with its error body
+         * (40401 subject, 40402 version, 40403 schema not found); a bare
+         * one comes from whatever stands in front of it: a wrong URL or a
+         * proxy, worth a retry rather than a verdict. */
         if (status == 404)
-                err = KA_ERR_NOT_FOUND;
+                err = json_integer_value(code) / 100 == 404 ? KA_ERR_NOT_FOUND
+                                                            : KA_ERR_TRANSPORT;
+        else if (status == 401 || status == 403)
+                err = KA_ERR_AUTH;
         else if (status == 409)
                 err = KA_ERR_CONFLICT;
         else if (status >= 500 && status <= 599)
@@ -156,10 +168,6 @@ ka_err_t ka_registry_status_error(long status, const char *body, size_t len,
         else
                 err = KA_ERR_INVALID;
 
-        if (body && len)
-                root = json_loadb(body, len, 0, NULL);
-        code = json_object_get(root, "error_code");
-        message = json_object_get(root, "message");
         if (json_is_integer(code)) {
                 const char *m = json_string_value(message);
 
@@ -670,6 +678,16 @@ ka_err_t ka_registry_schema_by_id(ka_registry_t *reg, int32_t id,
 out:
         json_decref(root);
         return err;
+}
+
+const char *ka_registry_schema_cached(ka_registry_t *reg, int32_t id)
+{
+        const char *schema;
+
+        pthread_mutex_lock(&reg->cache_lock);
+        schema = cache_get(reg, id);
+        pthread_mutex_unlock(&reg->cache_lock);
+        return schema;
 }
 
 /* *payload = {"schema": schema_json}, compact. */

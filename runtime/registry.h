@@ -77,14 +77,16 @@ uint64_t ka_registry_request_count(const ka_registry_t *reg);
  * Every call below is thread safe: one connection per registry (kept
  * alive), used by one call at a time. Results:
  *   KA_OK
- *   KA_ERR_NOT_FOUND  HTTP 404: no such subject (40401), version (40402)
- *                     or schema (40403)
+ *   KA_ERR_NOT_FOUND  HTTP 404 with the registry's error body: no such
+ *                     subject (40401), version (40402) or schema (40403)
  *   KA_ERR_CONFLICT   HTTP 409: the schema is incompatible with the subject
- *   KA_ERR_INVALID    any other 4xx (422 invalid schema, 401 auth, ...),
- *                     a bad argument, or a response that is not the JSON
- *                     the API promises
- *   KA_ERR_TRANSPORT  connection failure, timeout or HTTP 5xx on every
- *                     attempt, or cancelled
+ *   KA_ERR_AUTH       HTTP 401 or 403: the credentials were refused
+ *   KA_ERR_INVALID    any other 4xx (422 invalid schema, ...), a bad
+ *                     argument, or a response that is not the JSON the API
+ *                     promises
+ *   KA_ERR_TRANSPORT  connection failure, timeout, HTTP 5xx or a 404
+ *                     without the registry's error body, on every attempt,
+ *                     or cancelled
  *   KA_ERR_NOMEM
  * On error errstr reads `schema registry URL: METHOD PATH: REASON`, REASON
  * naming the HTTP status and the registry's error_code and message, e.g.
@@ -114,6 +116,10 @@ ka_err_t ka_registry_version(ka_registry_t *reg, const char *subject,
 ka_err_t ka_registry_schema_by_id(ka_registry_t *reg, int32_t id,
                                   const char **schema, char *errstr,
                                   size_t errstr_size);
+
+/* The cached schema of id (as ka_registry_schema_by_id() left it), or
+ * NULL when id was never fetched: never a request. */
+const char *ka_registry_schema_cached(ka_registry_t *reg, int32_t id);
 
 /*
  * Registers the Avro schema_json under subject (POST

@@ -109,8 +109,16 @@ static void statuses_map_to_results(void **state)
                       "incompatible with an earlier schema");
         expect_status(422, "{\"error_code\":42201,\"message\":\"bad\"}",
                       KA_ERR_INVALID, "HTTP 422 (error_code 42201): bad");
-        expect_status(401, "{\"error_code\":401}", KA_ERR_INVALID,
+        expect_status(401, "{\"error_code\":401}", KA_ERR_AUTH,
                       "HTTP 401 (error_code 401): (no message)");
+        expect_status(403, "Forbidden", KA_ERR_AUTH, "HTTP 403: Forbidden");
+        /* A 404 without the registry's body is not the registry's answer
+         * (a proxy, a wrong path): retried, not taken as "no such id". */
+        expect_status(404, "<html>Not Found</html>", KA_ERR_TRANSPORT,
+                      "HTTP 404: <html>Not Found</html>");
+        expect_status(404, NULL, KA_ERR_TRANSPORT, "HTTP 404: empty body");
+        expect_status(404, "{\"error_code\":50001,\"message\":\"x\"}",
+                      KA_ERR_TRANSPORT, "HTTP 404 (error_code 50001): x");
         expect_status(503, "{\"error_code\":50003,\"message\":\"down\"}",
                       KA_ERR_TRANSPORT, "HTTP 503 (error_code 50003): down");
         expect_status(502, "<html>\r\nBad\tGateway</html>", KA_ERR_TRANSPORT,

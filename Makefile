@@ -5,6 +5,7 @@
 #   make demo         the whole pipeline on the embedded dev stack
 #   make asan         the tests again under ASan+UBSan
 #   make bench        performance ratios (see README)
+#   make soak         long fault rounds (30 SIGKILLs across the workers)
 #   make format | format-check | lint | clean | deps
 #
 # BUILD and BIN may be overridden so that several builds (asan, a second
@@ -90,8 +91,8 @@ FORMAT_SRCS := $(wildcard $(LAYERS:%=%/*.[ch]) \
 	tests/unit/*.[ch] tests/it/*.[ch] tests/lib/*.[ch] tests/tools/*.[ch] \
 	tests/bench/*.[ch])
 
-.PHONY: all deps deps-test check demo asan bench format format-check lint clean \
-	golden-update tests print-layers
+.PHONY: all deps deps-test check demo asan bench soak format format-check \
+	lint clean golden-update tests print-layers
 
 all: $(BIN)
 
@@ -179,6 +180,13 @@ check: deps-test
 	@$(MAKE) --no-print-directory tests
 	@BUILD=$(BUILD) BIN=$(abspath $(BIN)) KA_CFLAGS="$(CFLAGS)" \
 		KA_LDFLAGS="$(LDFLAGS)" tests/run.sh
+
+# The long rounds of the fault tests (their short rounds run in check).
+soak: deps-test
+	@$(MAKE) --no-print-directory tests
+	@BUILD=$(BUILD) BIN=$(abspath $(BIN)) KA_CFLAGS="$(CFLAGS)" \
+		KA_LDFLAGS="$(LDFLAGS)" KA_SOAK_KILLS=$${KA_SOAK_KILLS:-30} \
+		TESTS=0027 tests/run.sh
 
 # ASan+UBSan build of everything in its own tree, then the same tests.
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \

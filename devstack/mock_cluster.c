@@ -3,6 +3,7 @@
  * ports asked for through an interposed bind() (see mock_cluster.h).
  */
 #include "mock_cluster.h"
+#include "kafka.h"
 #include "log.h"
 
 #include <arpa/inet.h>
@@ -137,19 +138,6 @@ static void port_error(uint16_t port, int err, char *errstr, size_t errstr_size)
                          port, strerror(err));
 }
 
-static void on_rdkafka_log(const rd_kafka_t *rk, int level, const char *fac,
-                           const char *buf)
-{
-        ka_log_level_t lvl = level <= 2   ? KA_LOG_CRIT
-                             : level == 3 ? KA_LOG_ERROR
-                             : level == 4 ? KA_LOG_WARN
-                             : level <= 6 ? KA_LOG_INFO
-                                          : KA_LOG_DEBUG;
-
-        (void)rk;
-        ka_log(lvl, "kafka: %s: %s", fac, buf);
-}
-
 ka_mock_cluster_t *ka_mock_cluster_new(int nbrokers, uint16_t first_port,
                                        char *errstr, size_t errstr_size)
 {
@@ -178,7 +166,7 @@ ka_mock_cluster_t *ka_mock_cluster_new(int nbrokers, uint16_t first_port,
         }
         mc->nbrokers = nbrokers;
         conf = rd_kafka_conf_new();
-        rd_kafka_conf_set_log_cb(conf, on_rdkafka_log);
+        rd_kafka_conf_set_log_cb(conf, ka_kafka_log);
         /* The handle only hosts the cluster: it never connects, so its
          * "no bootstrap.servers" notice is noise. */
         if (rd_kafka_conf_set(conf, "log_level",

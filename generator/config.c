@@ -296,6 +296,11 @@ static bool valid_topic_name(const char *s, size_t len)
                !(len == 2 && s[0] == '.' && s[1] == '.');
 }
 
+bool ka_config_valid_topic(const char *name)
+{
+        return *name && valid_topic_name(name, strlen(name));
+}
+
 static bool valid_avro_char(char c)
 {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||

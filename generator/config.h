@@ -142,6 +142,9 @@ __attribute__((format(printf, 5, 6))) void
 ka_config_errorf(const ka_config_t *cfg, ka_config_pos_t pos, char *errstr,
                  size_t errstr_size, const char *fmt, ...);
 
+/* Whether name is a valid Kafka topic name (see above). */
+bool ka_config_valid_topic(const char *name);
+
 /*
  * The output name of field in src: its `map` rename, or field itself. The
  * result points into src or is field.

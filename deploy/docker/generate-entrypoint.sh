@@ -37,8 +37,10 @@ retries=${GENERATE_RETRIES:-5}
 
 # The worker's log format: [time] [pid] [LEVEL] message, on stderr.
 log() {
+	local level=$1
+	shift
 	printf '[%s] [%d] [%s] %s\n' "$(date '+%Y-%m-%d %H:%M:%S,%3N')" $$ \
-		"$1" "$2" >&2
+		"$level" "$*" >&2
 }
 
 # The command is the first argument that is not a global option.
@@ -102,7 +104,7 @@ for try in $(seq "$retries"); do
 	if [ "$rc" -eq 0 ] || [ "$rc" -ne 1 ] || [ "$try" -eq "$retries" ]; then
 		break
 	fi
-	log WARN "generate-agents failed (try $try of $retries); retrying in" \
+	log WARNING "generate-agents failed (try $try of $retries); retrying in" \
 		"$((try * 5)) s"
 	sleep $((try * 5))
 done

@@ -23,9 +23,12 @@
 #   GENERATE_RETRIES           tries of generate-agents while the registry
 #                              is unreachable (exit status 1) (5)
 # and what the commands read: SCHEMA_REGISTRY_URL, KAFKA_BROKER_URL, ...
-# Set by the image: KAFKAAGGREGATOR_SOURCE_DIR (the Makefile, runtime/,
-# templates/ and build/ with the prebuilt runtime) and
-# KAFKAAGGREGATOR_GENERATOR (a binary without agents, for generate-agents).
+# The image's layout, which tests/it/0034 points elsewhere:
+#   KAFKAAGGREGATOR_SOURCE_DIR    the Makefile, the sources and templates/
+#                                 (/opt/kafkaaggregator)
+#   KAFKAAGGREGATOR_PREBUILT_DIR  the runtime built there ($SOURCE_DIR/build)
+#   KAFKAAGGREGATOR_GENERATOR     a binary without agents, for
+#                                 generate-agents ($PREBUILT_DIR/kafkaaggregator)
 set -euo pipefail
 
 src=${KAFKAAGGREGATOR_SOURCE_DIR:-/opt/kafkaaggregator}

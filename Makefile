@@ -25,8 +25,10 @@ TEST_PKGS := cmocka
 # both (see deps below).
 BUILD_DEB_PKGS := gcc make pkg-config librdkafka-dev libavro-dev \
 	libcurl4-openssl-dev libjansson-dev libyaml-dev libmicrohttpd-dev
+# prometheus brings promtool, nodejs the deploy/ checks' Node.js (their npm
+# packages go into $(BUILD)/npm: tests/it/lib-npm.sh).
 TEST_DEB_PKGS := libcmocka-dev kcat curl clang-format cppcheck \
-	docker-compose python3 python3-yaml
+	docker-compose python3 python3-yaml prometheus nodejs
 
 # The full warning set of STYLE.md; the code carries all of it.
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \

@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "config.h"
+#include "control.h"
 #include "ka.h"
 #include "log.h"
 #include "mock_cluster.h"
@@ -35,6 +36,7 @@ static void on_signal(int sig)
 
 typedef struct opts_s {
         long brokers, kafka_port, registry_port, partitions;
+        long control_port; /* -1: no control endpoint */
         const char *config_file;
         const char *env_file;
         /* --topic NAME[:PARTITIONS]: names as typed (argv), cut */
@@ -74,6 +76,10 @@ static void usage(void)
                "aggregated topic\n"
                "  --topic N[:P]      create topic N with P partitions "
                "(--partitions); repeatable\n"
+               "  --control-port P   serve the fault controls of "
+               "devstack/control.h (brokers\n"
+               "                     down and up, failing requests) on P "
+               "(0 = any free port)\n"
                "  --env-file F       once ready, write KAFKA_BROKER_URL and "
                "SCHEMA_REGISTRY_URL\n"
                "                     lines to F (removed again at exit)\n"
@@ -90,6 +96,7 @@ static int parse_opts(int argc, char **argv, opts_t *o)
                 {"config-file", required_argument, NULL, 'c'},
                 {"partitions", required_argument, NULL, 'p'},
                 {"topic", required_argument, NULL, 't'},
+                {"control-port", required_argument, NULL, 'C'},
                 {"env-file", required_argument, NULL, 'e'},
                 {"help", no_argument, NULL, 'h'},
                 {NULL, 0, NULL, 0},
@@ -99,6 +106,7 @@ static int parse_opts(int argc, char **argv, opts_t *o)
         *o = (opts_t){.brokers = 1,
                       .kafka_port = 9092,
                       .registry_port = 8081,
+                      .control_port = -1,
                       .partitions = 4};
         while ((c = ka_cli_getopt(argc, argv, ":h", longopts)) != -1) {
                 switch (c) {
@@ -128,6 +136,11 @@ static int parse_opts(int argc, char **argv, opts_t *o)
                         break;
                 case 'c':
                         o->config_file = optarg;
+                        break;
+                case 'C':
+                        if (!ka_cli_parse_long(CMD, "--control-port", optarg, 0,
+                                               65535, &o->control_port))
+                                return KA_EXIT_USAGE;
                         break;
                 case 't': {
                         const char *colon = strrchr(optarg, ':');
@@ -239,7 +252,7 @@ static int create_topics(ka_mock_cluster_t *mc, const ka_config_t *cfg,
 /* Writes the env file through a temporary file and rename(), so that a
  * reader never sees half of it. */
 static int write_env_file(const char *path, const char *brokers,
-                          uint16_t registry_port)
+                          uint16_t registry_port, const ka_control_t *ctl)
 {
         char tmp[4096];
         FILE *f;
@@ -257,6 +270,9 @@ static int write_env_file(const char *path, const char *brokers,
                 "KAFKA_BROKER_URL=%s\nSCHEMA_REGISTRY_URL=http://"
                 "127.0.0.1:%u\n",
                 brokers, registry_port);
+        if (ctl)
+                fprintf(f, "KA_DEVSTACK_CONTROL_URL=http://127.0.0.1:%u\n",
+                        ka_control_port(ctl));
         if (fclose(f) != 0 || rename(tmp, path) != 0) {
                 n = errno;
                 unlink(tmp);
@@ -277,6 +293,7 @@ int ka_devstack_main(int argc, char **argv)
 {
         ka_registry_server_t *srv = NULL;
         ka_mock_cluster_t *mc = NULL;
+        ka_control_t *ctl = NULL;
         ka_config_t *cfg = NULL;
         struct sigaction sa = {0}, old_int, old_term;
         sigset_t block, waitmask;
@@ -345,6 +362,12 @@ int ka_devstack_main(int argc, char **argv)
         if ((status = create_topics(mc, cfg, &o, &ntopics)))
                 goto out;
         status = KA_EXIT_FAIL;
+        if (o.control_port >= 0 &&
+            !(ctl = ka_control_new(mc, (uint16_t)o.control_port, errstr,
+                                   sizeof(errstr)))) {
+                ka_cli_fail(CMD, "%s", errstr);
+                goto out;
+        }
 
         printf("dev-stack: Kafka at %s (%ld broker%s)\n",
                ka_mock_cluster_bootstraps(mc), o.brokers,
@@ -354,10 +377,13 @@ int ka_devstack_main(int argc, char **argv)
         if (ntopics)
                 printf("dev-stack: created %zu topics%s%s\n", ntopics,
                        cfg ? " from " : "", cfg ? o.config_file : "");
+        if (ctl)
+                printf("dev-stack: fault controls at http://127.0.0.1:%u\n",
+                       ka_control_port(ctl));
         fflush(stdout);
         if (o.env_file) {
                 if (write_env_file(o.env_file, ka_mock_cluster_bootstraps(mc),
-                                   ka_registry_server_port(srv)))
+                                   ka_registry_server_port(srv), ctl))
                         goto out;
                 env_written = true;
         }
@@ -369,6 +395,7 @@ int ka_devstack_main(int argc, char **argv)
 out:
         if (env_written)
                 unlink(o.env_file);
+        ka_control_destroy(ctl);
         ka_registry_server_destroy(srv);
         ka_mock_cluster_destroy(mc);
         ka_config_destroy(cfg);

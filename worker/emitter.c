@@ -101,12 +101,14 @@ static void failed(worker_t *w, inflight_t *f, rd_kafka_resp_err_t err)
         bool skip = perm && !w->stall_on_permanent;
 
         ka_metric_add(error_metric(f->art, err), 1);
-        /* A retried record logs once per backoff step; the first failure
-         * of each record says what the policy does. */
-        if (!f->backoff_ms || f->backoff_ms >= RETRY_MAX_MS)
+        /* Once a minute per agent: the count is in the metric. */
+        if (!f->art->produce_logged_ms ||
+            w->now - f->art->produce_logged_ms >= KA_LOG_EVERY_MS) {
+                f->art->produce_logged_ms = w->now;
                 ka_log(perm ? KA_LOG_ERROR : KA_LOG_WARN,
                        "%s: the aggregated record of window (%.3f, %.3f) was "
-                       "not delivered: %s%s",
+                       "not delivered: %s%s (logged once a minute per agent; "
+                       "kafkaaggregator_produce_errors_total counts each)",
                        f->art->agent->name,
                        (double)(f->end_ms - f->art->agent->window_ms) / 1000,
                        (double)f->end_ms / 1000, rd_kafka_err2str(err),
@@ -115,6 +117,7 @@ static void failed(worker_t *w, inflight_t *f, rd_kafka_resp_err_t err)
                        : perm ? "; a permanent error: retrying, the agent's "
                                 "commits wait (KA_PRODUCE_ERROR_POLICY=stall)"
                               : "; retrying");
+        }
         if (skip || f->epoch != f->art->epoch)
                 finish(w, f); /* a released agent's record: its new owner
                                * emits it again from the committed progress */

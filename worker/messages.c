@@ -241,9 +241,12 @@ static void registry_failed(worker_t *w, schema_wait_t *sw, ka_err_t err,
         if (sw->backoff_ms > WAIT_MAX_MS)
                 sw->backoff_ms = WAIT_MAX_MS;
         sw->retry_ms = w->now + sw->backoff_ms;
-        if (sw->logged_ms && w->now - sw->logged_ms < KA_LOG_EVERY_MS)
+        /* Once a minute, and whenever the kind of failure changes. */
+        if (sw->logged_ms && err == sw->logged_err &&
+            w->now - sw->logged_ms < KA_LOG_EVERY_MS)
                 return;
         sw->logged_ms = w->now;
+        sw->logged_err = err;
         if (err == KA_ERR_AUTH)
                 ka_error("writer schema id %d: the schema registry refused "
                          "the credentials; check the user and password in "
@@ -313,7 +316,7 @@ void ka_msg_check_stalls(worker_t *w)
                         stalled_long +=
                                 w->topics[i].parts[p].stalled &&
                                 w->now - w->topics[i].parts[p].stalled_ms >=
-                                        KA_READY_STALL_MS;
+                                        w->ready_stall_ms;
         atomic_store(&w->stalled, stalled_long);
 }
 

@@ -94,7 +94,7 @@ static bool ready(void *opaque, char *why, size_t why_size)
                 snprintf(why, why_size,
                          "%d partitions wait for a writer schema from the "
                          "registry for more than %d s",
-                         n, KA_READY_STALL_MS / 1000);
+                         n, (int)(w->ready_stall_ms / 1000));
                 return false;
         }
         return health(opaque, why, why_size);
@@ -140,7 +140,10 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         (void)rk;
         if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
                 atomic_store(&w->brokers_down, true);
-        ka_warn("kafka: %s: %s", rd_kafka_err2name(err), reason);
+        /* Connection failures are in librdkafka's own log lines already
+         * (ka_kafka_log). */
+        if (err != RD_KAFKA_RESP_ERR__TRANSPORT)
+                ka_warn("kafka: %s: %s", rd_kafka_err2name(err), reason);
 }
 
 /*
@@ -680,6 +683,10 @@ static ka_err_t setup(worker_t *w, char *errstr, size_t errstr_size)
         }
         w->stall_on_permanent =
                 !strcmp(ka_env("KA_PRODUCE_ERROR_POLICY", "skip"), "stall");
+        w->ready_stall_ms =
+                1000 * strtol(ka_env("KA_READY_STALL_SECONDS", "30"), NULL, 10);
+        if (w->ready_stall_ms <= 0)
+                w->ready_stall_ms = KA_READY_STALL_MS;
 
         /* The data consumer has a group of its own: it never joins one
          * (its partitions are assigned) and never commits. */

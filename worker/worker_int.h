@@ -71,7 +71,8 @@ typedef struct agent_rt_s {
         /* Bumped by every message taken and window closed: no snapshot
          * is taken while it stays at snapped. */
         uint64_t activity, snapped;
-        int64_t committed_ms; /* last successful commit (or the start) */
+        int64_t committed_ms;      /* last successful commit (or the start) */
+        int64_t produce_logged_ms; /* a produce error was last logged */
         /* window slots: (topic, partition) of each */
         struct topic_rt_s **slot_topic;
         int32_t *slot_partition;
@@ -129,6 +130,7 @@ typedef struct topic_rt_s {
 typedef struct schema_wait_s {
         int32_t id;
         int64_t retry_ms, backoff_ms, logged_ms;
+        ka_err_t logged_err; /* the failure logged last */
 } schema_wait_t;
 
 /* An aggregated record produced and not yet acknowledged. */
@@ -178,6 +180,7 @@ typedef struct worker_s {
         /* records in flight, oldest first */
         inflight_t *inflight_head, *inflight_tail;
         bool stall_on_permanent; /* KA_PRODUCE_ERROR_POLICY=stall */
+        int64_t ready_stall_ms;  /* KA_READY_STALL_SECONDS */
 
         int64_t last_tick, last_report, last_commit;
         int64_t now; /* of the current round */
@@ -194,7 +197,8 @@ typedef struct worker_s {
                 *m_registry_errors[KA_ERR_AUTH + 1];
 } worker_t;
 
-/* Stalled partitions make /ready 503 after this long. */
+/* Stalled partitions make /ready 503 after this long (by default; the
+ * environment's KA_READY_STALL_SECONDS says otherwise). */
 #define KA_READY_STALL_MS 30000
 
 int64_t ka_worker_wall_ms(void);

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -83,10 +84,10 @@ class DevStack:
     """The dev stack on free ports; with config (the text of a config),
     every topic it names is created with `partitions` partitions."""
 
-    def __init__(self, partitions=None, config=None):
+    def __init__(self, partitions=None, config=None, extra=()):
         env_file = os.path.join(TMP, f"devstack-{len(_procs)}.env")
         args = [BIN, "dev-stack", "--kafka-port", "0", "--registry-port",
-                "0", "--env-file", env_file]
+                "0", "--env-file", env_file, *extra]
         if config:
             path = os.path.join(TMP, f"devstack-{len(_procs)}.yaml")
             with open(path, "w") as f:
@@ -107,6 +108,15 @@ class DevStack:
         self.env = dict(line.strip().split("=", 1)
                         for line in open(env_file) if "=" in line)
         self.registry = self.env["SCHEMA_REGISTRY_URL"]
+        self.control_url = self.env.get("KA_DEVSTACK_CONTROL_URL")
+
+    def control(self, path):
+        """A fault of the mock cluster (devstack/control.h)."""
+        req = urllib.request.Request(f"{self.control_url}{path}", data=b"",
+                                     method="POST")
+        body = urllib.request.urlopen(req, timeout=5).read().decode()
+        if body.strip() != "ok":
+            fail(f"control {path}: {body}")
 
     def environ(self, **extra):
         env = dict(os.environ)
@@ -199,9 +209,9 @@ class Pipeline:
              f"LDFLAGS={os.environ.get('KA_LDFLAGS', '')}",
              self.worker_bin])
 
-    def start_worker(self, name="worker", web_port=0, group=None):
+    def start_worker(self, name="worker", web_port=0, group=None, **env_extra):
         log = open(os.path.join(self.dir, f"{name}.log"), "a")
-        env = self.stack.environ(KAFKA_GROUP_ID=group or GROUP)
+        env = self.stack.environ(KAFKA_GROUP_ID=group or GROUP, **env_extra)
         args = [self.worker_bin, "-l", "debug", "worker"]
         args += ["--web-port", str(web_port)] if web_port else \
             ["--without-web"]
@@ -265,6 +275,28 @@ def wait_for(stack, topic_name, count, timeout=30):
         fail(f"{topic_name}: {len(records)} of {count} aggregated records "
              f"within {timeout} s: {records}")
     return records
+
+
+def status(port, path):
+    """The HTTP status of a worker endpoint (None: no answer)."""
+    try:
+        return urllib.request.urlopen(f"http://127.0.0.1:{port}{path}",
+                                      timeout=5).status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except OSError:
+        return None
+
+
+def wait_status(port, path, want, timeout=30, label=""):
+    """Waits until path answers want; returns the seconds it took."""
+    start = time.time()
+    while time.time() - start < timeout:
+        if status(port, path) == want:
+            return time.time() - start
+        time.sleep(0.2)
+    fail(f"{label}: {path} did not answer {want} within {timeout} s "
+         f"(last {status(port, path)})")
 
 
 def metrics(port):

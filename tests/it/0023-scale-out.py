@@ -6,7 +6,7 @@ from its last commit; it is started again later. Every window of every
 agent is then present, complete and exact, and repeats are identical."""
 import time
 
-from katest import check
+from katest import check, metrics
 from scaleout import AGENTS, Cluster
 
 c = Cluster()
@@ -39,4 +39,13 @@ for w in range(13, 16):
     c.send(w)
 # The last windows close once the partitions go idle.
 c.verify(range(0, 16), "after kill and restart")
+
+# Each worker's lag series are those of the agents it owns now: a moved
+# agent's series went with it.
+for name in c.workers:
+    lagged = {k.split('aggregated_topic="')[1].split('"')[0]
+              for k in metrics(c.workers[name][1])
+              if k.startswith("kafkaaggregator_consumer_lag{")}
+    check(lagged == c.owned(name), f"{name}: lag series of exactly its "
+          f"{len(lagged)} agents")
 print("PASS")

@@ -130,8 +130,13 @@ class Cluster:
                         sum(len(s) for s in sets) == len(AGENTS):
                     return time.time() - start
             time.sleep(0.1)
+        states = []
+        for n, (proc, _) in self.workers.items():
+            tail = self.pipe.worker_log(n).splitlines()[-15:]
+            states.append(f"{n}: exit {proc.poll()}, owns {self.owned(n)}; "
+                          f"log ends:\n  " + "\n  ".join(tail))
         fail(f"{label}: the agents were not all owned once within "
-             f"{timeout} s: {[self.owned(n) for n in self.workers]}")
+             f"{timeout} s:\n" + "\n".join(states))
 
     def send(self, window, per_partition=3):
         """Messages of one window on every partition of every source."""

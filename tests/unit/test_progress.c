@@ -185,7 +185,7 @@ static void random_round_trips(void **state)
         for (int round = 0; round < 200; round++) {
                 size_t n = 1 + ka_test_rnd_below(6);
                 ka_progress_t *progs[6];
-                char names[6][32];
+                char names[6][48];
                 const char *np[6];
                 char *md;
 

@@ -145,8 +145,8 @@ void ka_decoder_unknown_id(ka_decoder_t *dec, int32_t id)
 }
 
 ka_decode_result_t ka_decoder_decode(ka_decoder_t *dec, const uint8_t *payload,
-                                     size_t len, double *row, int64_t *event_ms,
-                                     int32_t *schema_id)
+                                     size_t len, ka_row_t *row,
+                                     int64_t *event_ms, int32_t *schema_id)
 {
         const ka_agent_source_t *src = dec->src;
         const id_entry_t *e = NULL;

@@ -28,8 +28,31 @@ static ka_err_t parse_error(const json_error_t *jerr, size_t len)
         }
 }
 
+/* A JSON array of numbers and nulls into arr. */
+static ka_err_t json_array_into(const json_t *v, ka_row_array_t *arr)
+{
+        size_t n = json_array_size(v);
+        ka_err_t err;
+
+        arr->len = 0;
+        if ((err = ka_row_array_reserve(arr, n)))
+                return err;
+        for (size_t i = 0; i < n; i++) {
+                const json_t *e = json_array_get(v, i);
+
+                if (json_is_null(e))
+                        arr->vals[i] = NAN;
+                else if (json_is_number(e))
+                        arr->vals[i] = json_number_value(e);
+                else
+                        return KA_ERR_INVALID;
+        }
+        arr->len = n;
+        return KA_OK;
+}
+
 ka_err_t ka_json_decode_row(const ka_agent_source_t *src, const uint8_t *buf,
-                            size_t len, double *row, int64_t *event_ms)
+                            size_t len, ka_row_t *row, int64_t *event_ms)
 {
         json_error_t jerr;
         json_t *obj, *v;
@@ -46,8 +69,22 @@ ka_err_t ka_json_decode_row(const ka_agent_source_t *src, const uint8_t *buf,
                 err = KA_ERR_INVALID;
                 goto out;
         }
+        for (i = 0; i < src->narrays; i++) {
+                ka_row_array_t *arr = &row->arrays[src->first_array + i];
+
+                arr->len = 0;
+                v = json_object_get(obj, src->arrays[i].name);
+                if (!v || json_is_null(v))
+                        continue;
+                if (!json_is_array(v)) {
+                        err = KA_ERR_INVALID;
+                        goto out;
+                }
+                if ((err = json_array_into(v, arr)))
+                        goto out;
+        }
         for (i = 0; i < src->nfields; i++) {
-                double *slot = &row[src->first_field + i];
+                double *slot = &row->vals[src->first_field + i];
 
                 v = json_object_get(obj, src->fields[i].name);
                 if (!v || json_is_null(v)) {

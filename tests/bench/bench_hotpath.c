@@ -153,7 +153,7 @@ static void run_pipeline(run_t *r, kind_t kind, int64_t step_ms, size_t n)
         for (size_t k = 0; k < n; k++) {
                 const uint8_t *p = pool + i * MSG_LEN;
                 int64_t event_ms = BASE_MS + (int64_t)r->seq * step_ms;
-                double *row = ka_aggregate_row(r->agg, true);
+                ka_row_t *row = ka_aggregate_row(r->agg, true);
                 int32_t id;
                 ka_err_t err;
 
@@ -188,7 +188,7 @@ static void run_pipeline(run_t *r, kind_t kind, int64_t step_ms, size_t n)
                         ka_windows_close(w, 0, on_close, NULL);
         }
         if (kind == BARE_DECODE || kind == DECODER)
-                sink.check += ka_aggregate_row(r->agg, false)[0];
+                sink.check += ka_aggregate_row(r->agg, false)->vals[0];
 }
 
 /* The memory floor: the ten doubles of each message into a row store of

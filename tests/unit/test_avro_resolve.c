@@ -139,6 +139,8 @@ static ka_err_t resolve(const ka_avro_resolver_t *res, ka_test_writer_t *w,
         avro_writer_t aw = avro_writer_memory((const char *)buf, sizeof(buf));
         size_t len, k;
         double scratch[ROWN];
+        ka_row_t scratch_row = {.vals = scratch, .nvals = ROWN};
+        ka_row_t out = {.vals = row, .nvals = ROWN};
         ka_err_t err;
 
         assert_int_equal(avro_value_write(aw, &w->value), 0);
@@ -148,16 +150,16 @@ static ka_err_t resolve(const ka_avro_resolver_t *res, ka_test_writer_t *w,
         for (k = 0; k < len; k++) {
                 copy = malloc(k ? k : 1);
                 memcpy(copy, buf, k);
-                assert_int_not_equal(
-                        ka_avro_resolver_decode(res, copy, k, scratch, NULL),
-                        KA_OK);
+                assert_int_not_equal(ka_avro_resolver_decode(
+                                             res, copy, k, &scratch_row, NULL),
+                                     KA_OK);
                 free(copy);
         }
         copy = malloc(len + 1);
         memcpy(copy, buf, len);
         copy[len] = 0;
         assert_int_equal(
-                ka_avro_resolver_decode(res, copy, len + 1, scratch, NULL),
+                ka_avro_resolver_decode(res, copy, len + 1, &scratch_row, NULL),
                 KA_ERR_INVALID);
         free(copy);
 
@@ -165,7 +167,7 @@ static ka_err_t resolve(const ka_avro_resolver_t *res, ka_test_writer_t *w,
                 row[k] = GUARD;
         copy = malloc(len ? len : 1);
         memcpy(copy, buf, len);
-        err = ka_avro_resolver_decode(res, copy, len, row, ms);
+        err = ka_avro_resolver_decode(res, copy, len, &out, ms);
         free(copy);
         assert_true(row[0] == GUARD && row[1] == GUARD &&
                     row[ROWN - 1] == GUARD);
@@ -555,7 +557,8 @@ static void corruptions_stay_in_bounds(void **state)
 {
         ka_test_writer_t w;
         ka_avro_resolver_t *res = resolver(added_json, NULL);
-        double row[ROWN];
+        double vals[ROWN];
+        ka_row_t row = {.vals = vals, .nvals = ROWN};
         int n;
 
         ka_test_writer_init(&w, added_json);
@@ -575,10 +578,10 @@ static void corruptions_stay_in_bounds(void **state)
                         uint8_t was = copy[k];
 
                         copy[k] = (uint8_t)ka_test_rnd();
-                        (void)ka_avro_resolver_decode(res, copy, len, row,
+                        (void)ka_avro_resolver_decode(res, copy, len, &row,
                                                       NULL);
                         copy[k] = was ^ 0x80;
-                        (void)ka_avro_resolver_decode(res, copy, len, row,
+                        (void)ka_avro_resolver_decode(res, copy, len, &row,
                                                       NULL);
                         copy[k] = was;
                 }

@@ -46,12 +46,13 @@ static ka_err_t decode(const char *time_field, const char *text, double *row,
         ka_agent_source_t src = source(time_field);
         size_t len = strlen(text), i;
         uint8_t *copy = malloc(len ? len : 1);
+        ka_row_t out = {.vals = row, .nvals = ROWN};
         ka_err_t err;
 
         for (i = 0; i < ROWN; i++)
                 row[i] = GUARD;
         memcpy(copy, text, len);
-        err = ka_json_decode_row(&src, copy, len, row, ms);
+        err = ka_json_decode_row(&src, copy, len, &out, ms);
         free(copy);
         assert_true(row[0] == GUARD && row[ROWN - 1] == GUARD);
         return err;
@@ -146,15 +147,16 @@ static void reads_only_len(void **state)
 {
         static const char text[] = "{\"value0\": 12}{\"value0\": 99}";
         ka_agent_source_t src = source(NULL);
-        double row[ROWN];
+        double vals[ROWN];
+        ka_row_t row = {.vals = vals, .nvals = ROWN};
 
         assert_int_equal(
-                ka_json_decode_row(&src, (const uint8_t *)text, 14, row, NULL),
+                ka_json_decode_row(&src, (const uint8_t *)text, 14, &row, NULL),
                 KA_OK);
-        assert_true(row[FIRST] == 12);
+        assert_true(vals[FIRST] == 12);
         /* "{\"value0\": 1" of "{\"value0\": 12}": a shorter number. */
         assert_int_equal(
-                ka_json_decode_row(&src, (const uint8_t *)text, 12, row, NULL),
+                ka_json_decode_row(&src, (const uint8_t *)text, 12, &row, NULL),
                 KA_ERR_TRUNCATED);
 }
 

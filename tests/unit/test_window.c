@@ -19,6 +19,9 @@
 #include "ka.h"
 #include "window.h"
 
+/* A row of scalars only, as the windows take it. */
+#define ROW(...) (&(ka_row_t){.vals = (__VA_ARGS__)})
+
 /* An epoch time around 1.7e12 ms (2023-11-14), aligned to 1 s and 0.5 s
  * but not to 1.5 s or 1 h. */
 #define B INT64_C(1700000000000)
@@ -129,7 +132,7 @@ static ka_window_add_result_t add(ka_windows_t *w, size_t part, int64_t offset,
 {
         double row[2] = {v0, v1};
 
-        return ka_windows_add(w, part, offset, t, NULL, 0, row);
+        return ka_windows_add(w, part, offset, t, NULL, 0, ROW(row));
 }
 
 /* Report every slot caught up at now, so that all are idle idle_ms later. */
@@ -288,7 +291,7 @@ static void negative_times_flush_in_order(void **state)
                 assert_int_equal(add(w, 0, (int64_t)i, ts[i], (double)ts[i], 0),
                                  KA_WINDOW_ADDED);
         assert_int_equal(ka_windows_add(w, 0, 9, -KA_WINDOW_MAX_MS, NULL, 0,
-                                        (double[2]){0, 0}),
+                                        ROW((double[2]){0, 0})),
                          KA_WINDOW_ADDED);
         all_caught_up(w, 1, 0);
         assert_int_equal(ka_windows_close(w, 0, record, &rec), 4);
@@ -555,10 +558,10 @@ static ka_window_add_result_t add_key(ka_windows_t *w, int64_t offset,
         size_t len = key ? strlen(key) : 0;
 
         if (key == NULL)
-                return ka_windows_add(w, 0, offset, t, NULL, 0, row);
+                return ka_windows_add(w, 0, offset, t, NULL, 0, ROW(row));
         /* The caller's buffer is overwritten afterwards: keys are copied. */
         memcpy(buf, key, len + 1);
-        res = ka_windows_add(w, 0, offset, t, buf, len, row);
+        res = ka_windows_add(w, 0, offset, t, buf, len, ROW(row));
         memset(buf, 'X', sizeof(buf));
         return res;
 }
@@ -644,11 +647,12 @@ static void many_keys(void **state)
                 for (i = 0; i < 1000; i++) {
                         int len = snprintf(key, sizeof(key), "key-%04d", i);
 
-                        assert_int_equal(ka_windows_add(w, 0, round * 1000 + i,
-                                                        B + round * 100, key,
-                                                        (size_t)len,
-                                                        (double[1]){(double)i}),
-                                         KA_WINDOW_ADDED);
+                        assert_int_equal(
+                                ka_windows_add(w, 0, round * 1000 + i,
+                                               B + round * 100, key,
+                                               (size_t)len,
+                                               ROW((double[1]){(double)i})),
+                                KA_WINDOW_ADDED);
                 }
         assert_int_equal(stat_open(w), 1000);
         all_caught_up(w, 1, 0);
@@ -814,7 +818,7 @@ static void low_offset_property(void **state)
                                 row[0] = (double)p;
                                 row[1] = (double)next[p];
                                 res = ka_windows_add(w, p, next[p], t, NULL, 0,
-                                                     row);
+                                                     ROW(row));
                                 if (start + m.size + m.exp <= ct) {
                                         assert_int_equal(res, KA_WINDOW_LATE);
                                         nlate++;
@@ -981,7 +985,7 @@ static void buffers_reused(void **state)
                                 row[f] = (double)(off * 10 + (int64_t)f);
                         assert_int_equal(ka_windows_add(w, 0, off,
                                                         B + k * 1000 + i * 20,
-                                                        NULL, 0, row),
+                                                        NULL, 0, ROW(row)),
                                          KA_WINDOW_ADDED);
                         ka_windows_close(w, 0, NULL, NULL);
                 }
@@ -1028,7 +1032,8 @@ static void columns_grow(void **state)
                 if (i % 7 == 0)
                         row[1] = NAN;
                 assert_int_equal(ka_windows_add(w, 0, (int64_t)i,
-                                                B + (int64_t)i, NULL, 0, row),
+                                                B + (int64_t)i, NULL, 0,
+                                                ROW(row)),
                                  KA_WINDOW_ADDED);
         }
         all_caught_up(w, 1, 0);
@@ -1070,33 +1075,33 @@ static void invalid_inputs(void **state)
 
         w = ka_windows_new(&cfg, 2);
         assert_non_null(w);
-        assert_int_equal(ka_windows_add(w, 2, 0, B, NULL, 0, row),
+        assert_int_equal(ka_windows_add(w, 2, 0, B, NULL, 0, ROW(row)),
                          KA_WINDOW_INVALID);
-        assert_int_equal(ka_windows_add(w, 0, -1, B, NULL, 0, row),
+        assert_int_equal(ka_windows_add(w, 0, -1, B, NULL, 0, ROW(row)),
                          KA_WINDOW_INVALID);
-        assert_int_equal(
-                ka_windows_add(w, 0, 0, KA_WINDOW_MAX_MS + 1, NULL, 0, row),
-                KA_WINDOW_INVALID);
-        assert_int_equal(
-                ka_windows_add(w, 0, 0, -KA_WINDOW_MAX_MS - 1, NULL, 0, row),
-                KA_WINDOW_INVALID);
-        assert_int_equal(ka_windows_add(w, 0, 0, INT64_MIN, NULL, 0, row),
+        assert_int_equal(ka_windows_add(w, 0, 0, KA_WINDOW_MAX_MS + 1, NULL, 0,
+                                        ROW(row)),
                          KA_WINDOW_INVALID);
-        assert_int_equal(ka_windows_add(w, 0, 0, B, NULL, 3, row),
+        assert_int_equal(ka_windows_add(w, 0, 0, -KA_WINDOW_MAX_MS - 1, NULL, 0,
+                                        ROW(row)),
+                         KA_WINDOW_INVALID);
+        assert_int_equal(ka_windows_add(w, 0, 0, INT64_MIN, NULL, 0, ROW(row)),
+                         KA_WINDOW_INVALID);
+        assert_int_equal(ka_windows_add(w, 0, 0, B, NULL, 3, ROW(row)),
                          KA_WINDOW_INVALID);
         /* Also when the previous message's window holds the time. */
         assert_int_equal(
-                ka_windows_add(w, 0, 0, KA_WINDOW_MAX_MS, NULL, 0, row),
+                ka_windows_add(w, 0, 0, KA_WINDOW_MAX_MS, NULL, 0, ROW(row)),
                 KA_WINDOW_ADDED);
+        assert_int_equal(ka_windows_add(w, 0, 1, KA_WINDOW_MAX_MS + 1, NULL, 0,
+                                        ROW(row)),
+                         KA_WINDOW_INVALID);
         assert_int_equal(
-                ka_windows_add(w, 0, 1, KA_WINDOW_MAX_MS + 1, NULL, 0, row),
-                KA_WINDOW_INVALID);
-        assert_int_equal(
-                ka_windows_add(w, 1, 0, -KA_WINDOW_MAX_MS, NULL, 0, row),
+                ka_windows_add(w, 1, 0, -KA_WINDOW_MAX_MS, NULL, 0, ROW(row)),
                 KA_WINDOW_ADDED);
-        assert_int_equal(
-                ka_windows_add(w, 1, 1, -KA_WINDOW_MAX_MS - 1, NULL, 0, row),
-                KA_WINDOW_INVALID);
+        assert_int_equal(ka_windows_add(w, 1, 1, -KA_WINDOW_MAX_MS - 1, NULL, 0,
+                                        ROW(row)),
+                         KA_WINDOW_INVALID);
         assert_int_equal(ka_windows_low_offset(w, 0), 0);
         assert_int_equal(ka_windows_low_offset(w, 1), 0);
         assert_int_equal(stat_open(w), 2);
@@ -1127,7 +1132,7 @@ static void invalid_inputs(void **state)
         cfg.nfields = 1;
         w = ka_windows_new(&cfg, 0);
         assert_non_null(w);
-        assert_int_equal(ka_windows_add(w, 0, 0, B, NULL, 0, row),
+        assert_int_equal(ka_windows_add(w, 0, 0, B, NULL, 0, ROW(row)),
                          KA_WINDOW_INVALID);
         assert_int_equal(ka_windows_watermark(w, 0), INT64_MAX);
         assert_int_equal(ka_windows_close(w, 0, NULL, NULL), 0);

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -184,6 +185,78 @@ static void time_field(void **state)
                          KA_ERR_OVERFLOW);
 }
 
+/* An array field next to the scalars: its slice is row->arrays[1]. */
+static const ka_agent_field_t arrays[] = {
+        {"samples", "samples", KA_NUM_FLOAT, true},
+};
+
+static ka_err_t decode_arrays(const char *text, ka_row_t *row)
+{
+        ka_agent_source_t src = source(NULL);
+        size_t len = strlen(text);
+        uint8_t *copy = malloc(len ? len : 1);
+        ka_err_t err;
+
+        src.first_array = 1;
+        src.narrays = 1;
+        src.arrays = arrays;
+        memcpy(copy, text, len);
+        row->arrays[0].len = 99;
+        row->arrays[1].len = 77;
+        err = ka_json_decode_row(&src, copy, len, row, NULL);
+        free(copy);
+        assert_int_equal(row->arrays[0].len, 99);
+        return err;
+}
+
+/* Array fields: numbers (null elements NaN) element for element; a null or
+ * missing array is empty; anything else, or a longer array than allowed,
+ * is an error. */
+static void arrays_by_name(void **state)
+{
+        ka_row_t row;
+        char *big;
+        size_t n = KA_ROW_MAX_ARRAY + 1, len = 0;
+
+        assert_true(ka_row_init(&row, ROWN, 2));
+        assert_int_equal(decode_arrays("{\"samples\": [1, -2.5, null, 1e300],"
+                                       " \"value0\": 3}",
+                                       &row),
+                         KA_OK);
+        assert_int_equal(row.arrays[1].len, 4);
+        assert_true(row.arrays[1].vals[0] == 1);
+        assert_true(row.arrays[1].vals[1] == -2.5);
+        assert_true(isnan(row.arrays[1].vals[2]));
+        assert_true(row.arrays[1].vals[3] == 1e300);
+        assert_true(row.vals[FIRST] == 3);
+        assert_int_equal(decode_arrays("{\"samples\": []}", &row), KA_OK);
+        assert_int_equal(row.arrays[1].len, 0);
+        assert_int_equal(decode_arrays("{\"samples\": null}", &row), KA_OK);
+        assert_int_equal(row.arrays[1].len, 0);
+        assert_int_equal(decode_arrays("{\"value0\": 1}", &row), KA_OK);
+        assert_int_equal(row.arrays[1].len, 0);
+        assert_int_equal(decode_arrays("{\"samples\": 5}", &row),
+                         KA_ERR_INVALID);
+        assert_int_equal(decode_arrays("{\"samples\": [1, \"2\"]}", &row),
+                         KA_ERR_INVALID);
+        assert_int_equal(decode_arrays("{\"samples\": [[1]]}", &row),
+                         KA_ERR_INVALID);
+        assert_int_equal(decode_arrays("{\"samples\": {\"a\": 1}}", &row),
+                         KA_ERR_INVALID);
+        assert_int_equal(decode_arrays("{\"samples\": [1, 2", &row),
+                         KA_ERR_TRUNCATED);
+
+        big = malloc(2 * n + 32);
+        assert_non_null(big);
+        len += (size_t)sprintf(big, "{\"samples\": [");
+        for (size_t i = 0; i < n; i++)
+                len += (size_t)sprintf(big + len, i ? ",0" : "0");
+        sprintf(big + len, "]}");
+        assert_int_equal(decode_arrays(big, &row), KA_ERR_INVALID);
+        free(big);
+        ka_row_release(&row);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -193,6 +266,7 @@ int main(void)
                 cmocka_unit_test(truncations),
                 cmocka_unit_test(reads_only_len),
                 cmocka_unit_test(time_field),
+                cmocka_unit_test(arrays_by_name),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -769,6 +769,74 @@ out:
         return err;
 }
 
+void ka_registry_subjects_free(char **subjects, size_t n)
+{
+        for (size_t i = 0; subjects && i < n; i++)
+                free(subjects[i]);
+        free(subjects);
+}
+
+/* The strings of a JSON array; KA_ERR_INVALID when it is something else. */
+static ka_err_t subjects_of(const json_t *root, char ***subjects, size_t *n)
+{
+        size_t i, count = json_array_size(root);
+        char **out;
+
+        *subjects = NULL;
+        *n = 0;
+        if (!json_is_array(root))
+                return KA_ERR_INVALID;
+        if (!(out = calloc(count + 1, sizeof(*out))))
+                return KA_ERR_NOMEM;
+        for (i = 0; i < count; i++) {
+                const json_t *v = json_array_get(root, i);
+
+                if (!json_is_string(v)) {
+                        ka_registry_subjects_free(out, i);
+                        return KA_ERR_INVALID;
+                }
+                if (!(out[i] = strdup(json_string_value(v)))) {
+                        ka_registry_subjects_free(out, i);
+                        return KA_ERR_NOMEM;
+                }
+        }
+        *subjects = out;
+        *n = count;
+        return KA_OK;
+}
+
+ka_err_t ka_registry_parse_subjects(const char *body, size_t len,
+                                    char ***subjects, size_t *n)
+{
+        json_t *root = json_loadb(body ? body : "", len, 0, NULL);
+        ka_err_t err = subjects_of(root, subjects, n);
+
+        json_decref(root);
+        return err;
+}
+
+ka_err_t ka_registry_subjects(ka_registry_t *reg, char ***subjects, size_t *n,
+                              char *errstr, size_t errstr_size)
+{
+        json_t *root = NULL;
+        ka_err_t err;
+
+        *subjects = NULL;
+        *n = 0;
+        err = request(reg, "GET", "/subjects", NULL, &root, errstr,
+                      errstr_size);
+        if (!err) {
+                err = subjects_of(root, subjects, n);
+                if (err == KA_ERR_INVALID)
+                        bad_answer(reg, "GET", "/subjects", errstr,
+                                   errstr_size);
+                else if (err)
+                        set_err(errstr, errstr_size, "out of memory");
+        }
+        json_decref(root);
+        return err;
+}
+
 ka_err_t ka_registry_get_compatibility(ka_registry_t *reg, const char *subject,
                                        char **level, char *errstr,
                                        size_t errstr_size)

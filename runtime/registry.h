@@ -139,6 +139,26 @@ ka_err_t ka_registry_lookup(ka_registry_t *reg, const char *subject,
                             char *errstr, size_t errstr_size);
 
 /*
+ * Every subject of the registry (GET /subjects), in the registry's order:
+ * *subjects is a malloc'd array of *n malloc'd strings, to be released
+ * with ka_registry_subjects_free(); on error it is NULL and *n 0. Topic
+ * patterns (SPEC §4) match the topics of the `<topic>-value` subjects.
+ */
+ka_err_t ka_registry_subjects(ka_registry_t *reg, char ***subjects, size_t *n,
+                              char *errstr, size_t errstr_size);
+
+/* Frees what ka_registry_subjects() gave; NULL is a no-op. */
+void ka_registry_subjects_free(char **subjects, size_t n);
+
+/*
+ * Parses the body of a GET /subjects answer (len bytes, a JSON array of
+ * strings) as ka_registry_subjects() does. KA_ERR_INVALID for anything
+ * else, KA_ERR_NOMEM. Used by the client; exposed for its tests.
+ */
+ka_err_t ka_registry_parse_subjects(const char *body, size_t len,
+                                    char ***subjects, size_t *n);
+
+/*
  * The compatibility level ("BACKWARD", "NONE", ...) of subject, falling
  * back to the global level, or the global level when subject is NULL
  * (GET /config[/{subject}]). *level is the caller's to free().

@@ -209,6 +209,40 @@ static void info_release_is_idempotent(void **state)
         ka_schema_info_release(NULL);
 }
 
+/* A GET /subjects answer is a JSON array of strings, nothing else. */
+static void subjects_are_parsed(void **state)
+{
+        static const char ok[] = "[\"a-value\", \"b c-value\", \"\\u00e9\"]";
+        static const char *const bad[] = {
+                "", "{}", "[1]", "[\"a\", null]", "\"a\"", "[\"a\"", "null",
+        };
+        char **subjects = (char **)1;
+        size_t n = 99;
+
+        assert_int_equal(
+                ka_registry_parse_subjects(ok, strlen(ok), &subjects, &n),
+                KA_OK);
+        assert_int_equal(n, 3);
+        assert_string_equal(subjects[0], "a-value");
+        assert_string_equal(subjects[1], "b c-value");
+        assert_string_equal(subjects[2], "\xc3\xa9");
+        ka_registry_subjects_free(subjects, n);
+        assert_int_equal(ka_registry_parse_subjects("[]", 2, &subjects, &n),
+                         KA_OK);
+        assert_int_equal(n, 0);
+        ka_registry_subjects_free(subjects, n);
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                subjects = (char **)1;
+                n = 99;
+                assert_int_equal(ka_registry_parse_subjects(
+                                         bad[i], strlen(bad[i]), &subjects, &n),
+                                 KA_ERR_INVALID);
+                assert_null(subjects);
+                assert_int_equal(n, 0);
+        }
+        ka_registry_subjects_free(NULL, 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -219,6 +253,7 @@ int main(void)
                 cmocka_unit_test(long_bodies_are_cut),
                 cmocka_unit_test(bad_arguments_send_nothing),
                 cmocka_unit_test(info_release_is_idempotent),
+                cmocka_unit_test(subjects_are_parsed),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,6 +29,9 @@
 
 #define KA_MOCK_MAX_BROKERS 32
 
+/* Partitions of a topic the mock creates on first use. */
+#define KA_MOCK_DEFAULT_PARTITIONS 4
+
 typedef struct ka_mock_cluster_s ka_mock_cluster_t;
 
 /* Whether 127.0.0.1:port can be bound now (errno in *err when not). */

@@ -216,11 +216,16 @@ static bool listed(const ka_config_source_t *src, const char *name)
         return false;
 }
 
-static bool aggregated(const ka_config_source_t *src,
+/* Whether the agent aggregates f. A listed field of a pattern's topic is
+ * aggregated only where it is a number: the list applies to each matched
+ * topic where it can (SPEC §4). */
+static bool aggregated(const ka_config_topic_t *topic,
+                       const ka_config_source_t *src,
                        const ka_schema_field_t *f)
 {
         if (src->fields_given && src->nfields)
-                return listed(src, f->name);
+                return listed(src, f->name) &&
+                       (f->numeric || !topic->from_pattern);
         return f->numeric && !is_reserved(f->name);
 }
 
@@ -234,7 +239,9 @@ static bool check_source(const ka_config_t *cfg, const ka_config_topic_t *topic,
         const ka_config_source_t *src = ms->cfg;
         const ka_schema_field_t *f;
 
-        for (size_t i = 0; i < src->nfields; i++) {
+        /* A pattern's fields and map apply where they can (generate.c
+         * checks that each does somewhere). */
+        for (size_t i = 0; !topic->from_pattern && i < src->nfields; i++) {
                 f = ka_schema_field(ms->schema, src->fields[i]);
                 if (!f) {
                         blame(cfg, src->field_pos[i], errstr, errstr_size,
@@ -254,9 +261,9 @@ static bool check_source(const ka_config_t *cfg, const ka_config_topic_t *topic,
                         return false;
                 }
         }
-        for (size_t i = 0; i < src->nmap; i++) {
+        for (size_t i = 0; !topic->from_pattern && i < src->nmap; i++) {
                 f = ka_schema_field(ms->schema, src->map_from[i]);
-                if (!f || !aggregated(src, f)) {
+                if (!f || !aggregated(topic, src, f)) {
                         blame(cfg, src->map_pos[i], errstr, errstr_size,
                               "map: field '%s' of topic '%s' is not "
                               "aggregated",
@@ -425,7 +432,7 @@ json_t *ka_model_agent(const ka_config_t *cfg, const ka_config_topic_t *topic,
 
                 for (size_t i = 0; i < ms->schema->nfields; i++) {
                         const ka_schema_field_t *f = &ms->schema->fields[i];
-                        bool agg = aggregated(src, f);
+                        bool agg = aggregated(topic, src, f);
                         const char *out_name;
                         json_t *entry;
 

@@ -213,6 +213,12 @@ static int create_topic(ka_mock_cluster_t *mc, const char *name,
  * KAFKA_GROUP_ID with one partition per aggregated topic (it must exist
  * before the first worker asks for it: the mock would create it with 4),
  * then the --topic ones; 0 or an exit status.
+ *
+ * A topic pattern's topics are only known once their schemas are
+ * registered, after the dev stack starts: its entries are skipped, with a
+ * note, and the mock creates those topics when a producer first writes to
+ * them. Its agents count for KA_MOCK_DEFAULT_PARTITIONS leases (any count
+ * works: agents share leases); `--topic GROUP.agents:N` sets another.
  */
 static int create_topics(ka_mock_cluster_t *mc, const ka_config_t *cfg,
                          const opts_t *o, size_t *n)
@@ -233,9 +239,22 @@ static int create_topics(ka_mock_cluster_t *mc, const ka_config_t *cfg,
         snprintf(lease, sizeof(lease), "%s.agents",
                  ka_env("KAFKA_GROUP_ID", "kafkaaggregator"));
         if (cfg->ntopics &&
-            (rc = create_topic(mc, lease, (long)cfg->ntopics, n)))
+            (rc = create_topic(
+                     mc, lease,
+                     (long)(cfg->ntopics - cfg->npatterns +
+                            cfg->npatterns * KA_MOCK_DEFAULT_PARTITIONS),
+                     n)))
                 return rc;
         for (size_t t = 0; t < cfg->ntopics; t++) {
+                if (cfg->topics[t].pattern) {
+                        printf("dev-stack: %s:%d:%d: a topic pattern: its "
+                               "topics are created when first produced to "
+                               "(%d partitions)\n",
+                               cfg->path, cfg->topics[t].sources[0].pos.line,
+                               cfg->topics[t].sources[0].pos.col,
+                               KA_MOCK_DEFAULT_PARTITIONS);
+                        continue;
+                }
                 for (size_t s = 0; s <= cfg->topics[t].nsources; s++) {
                         const char *name =
                                 s < cfg->topics[t].nsources

@@ -154,6 +154,11 @@ def _encode(t, v):
             if (b == "null") == (v is None):
                 return _zigzag(i) + _encode(b, v)
         raise ValueError(f"no branch of {t} for {v!r}")
+    if isinstance(t, dict) and t["type"] == "array":
+        # One block of every item, then the end block (as writers do
+        # that know the length).
+        items = b"".join(_encode(t["items"], x) for x in v)
+        return (_zigzag(len(v)) + items if v else b"") + _zigzag(0)
     if isinstance(t, dict):
         return _encode(t["type"], v)
     if t == "null":
@@ -198,9 +203,12 @@ class Pipeline:
         with open(self.config, "w") as f:
             f.write(config_text)
         agents = os.path.join(self.dir, "agents")
-        run([BIN, "generate-agents", "--config-file", self.config,
-             "--output-dir", agents, "--template-dir",
-             os.path.join(ROOT, "templates")], env=stack.environ())
+        # What generate-agents printed (what topic patterns matched).
+        self.generated = run([BIN, "generate-agents", "--config-file",
+                              self.config, "--output-dir", agents,
+                              "--template-dir",
+                              os.path.join(ROOT, "templates")],
+                             env=stack.environ())
         self.worker_bin = os.path.join(self.dir, "worker")
         run(["make", "-s", "--no-print-directory", "-C", ROOT,
              f"BUILD={BUILD}", f"AGENTS_DIR={agents}",

@@ -614,6 +614,15 @@ static inline void note_event(part_t *p, int64_t event_ms)
                 p->max_event_ms = event_ms;
 }
 
+/* Whether every array of row is within the bound. */
+static bool arrays_fit(const ka_row_t *row, size_t narrays)
+{
+        for (size_t a = 0; a < narrays; a++)
+                if (row->arrays[a].len > KA_ROW_MAX_ARRAY)
+                        return false;
+        return true;
+}
+
 /* Everything but a message for the previous message's window, with room
  * in it. Kept out of line so that the fast path stays small. */
 __attribute__((noinline)) static ka_window_add_result_t
@@ -623,14 +632,11 @@ add_slow(ka_windows_t *w, size_t part, int64_t offset, int64_t event_ms,
         ka_window_add_result_t res = KA_WINDOW_ADDED;
         ka_window_t *win = w->last;
         part_t *p;
-        size_t a;
 
         if (part >= w->npart || offset < 0 || event_ms < -KA_WINDOW_MAX_MS ||
-            event_ms > KA_WINDOW_MAX_MS || (key == NULL && keylen > 0))
+            event_ms > KA_WINDOW_MAX_MS || (key == NULL && keylen > 0) ||
+            (w->cfg.narrays > 0 && !arrays_fit(row, w->cfg.narrays)))
                 return KA_WINDOW_INVALID;
-        for (a = 0; a < w->cfg.narrays; a++)
-                if (row->arrays[a].len > KA_ROW_MAX_ARRAY)
-                        return KA_WINDOW_INVALID;
         if (!w->cfg.group_by_key) {
                 key = NULL;
                 keylen = 0;
@@ -658,8 +664,7 @@ add_slow(ka_windows_t *w, size_t part, int64_t offset, int64_t event_ms,
                                 return KA_WINDOW_NOMEM;
                         store_arrays(win, row);
                 }
-                store_row(w, win, part, offset,
-                          w->cfg.nfields > 0 ? row->vals : NULL);
+                store_row(w, win, part, offset, row->vals);
         } else if (res == KA_WINDOW_LATE) {
                 w->stats.late++;
         } else {
@@ -689,7 +694,7 @@ ka_window_add_result_t ka_windows_add(ka_windows_t *w, size_t part,
         p = &w->parts[part];
         if (win->close_ms <= p->replay_ms)
                 return add_slow(w, part, offset, event_ms, key, keylen, row);
-        store_row(w, win, part, offset, w->cfg.nfields > 0 ? row->vals : NULL);
+        store_row(w, win, part, offset, row->vals);
         note_event(p, event_ms);
         return KA_WINDOW_ADDED;
 }

@@ -111,8 +111,8 @@ void ka_windows_set_closed_through(ka_windows_t *w, size_t part, int64_t ms);
  * null key, distinct from an empty key); it is ignored without
  * group_by_key, and copied once per window with it. row holds cfg.nfields
  * scalars (NaN = missing) and cfg.narrays arrays of at most
- * KA_ROW_MAX_ARRAY elements, and is copied (it may be NULL when both are
- * 0).
+ * KA_ROW_MAX_ARRAY elements, and is copied; its vals are not read when
+ * cfg.nfields is 0.
  *
  * Every valid message, stored or not, counts for its partition's event-time
  * watermark and activity. Returns KA_WINDOW_ADDED, KA_WINDOW_LATE (the

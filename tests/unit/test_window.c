@@ -1363,7 +1363,7 @@ static void invalid_inputs(void **state)
         w = ka_windows_new(&cfg, 1);
         assert_non_null(w);
         for (int i = 0; i < 40; i++)
-                assert_int_equal(ka_windows_add(w, 0, i, B, NULL, 0, NULL),
+                assert_int_equal(ka_windows_add(w, 0, i, B, NULL, 0, ROW(NULL)),
                                  KA_WINDOW_ADDED);
         all_caught_up(w, 1, 0);
         assert_int_equal(ka_windows_close(w, 0, count_only, &count), 1);

@@ -447,6 +447,8 @@ static rd_kafka_t *new_client(worker_t *w, ka_kafka_role_t role,
                 rd_kafka_conf_get(conf, "partition.assignment.strategy",
                                   strategy, &size);
                 w->lease_cooperative = strstr(strategy, "cooperative") != NULL;
+                ka_info("leases: assignor %s (%s rebalancing)", strategy,
+                        w->lease_cooperative ? "incremental" : "eager");
                 rd_kafka_conf_set_rebalance_cb(conf, ka_own_rebalance);
                 rd_kafka_conf_set_offset_commit_cb(conf, ka_own_offset_commit);
                 rd_kafka_conf_set_stats_cb(conf, on_stats);

@@ -220,7 +220,7 @@ $(BUILD)/bench/%: tests/bench/%.c $(RUNTIME_LIB) | deps
 		$(PKG_LIBS)
 
 bench: deps-test
-	@$(MAKE) --no-print-directory $(BIN) $(BENCH_BINS)
+	@$(MAKE) --no-print-directory $(BIN) $(BENCH_BINS) $(TOOL_BINS)
 	@BUILD=$(BUILD) BIN=$(abspath $(BIN)) KA_CFLAGS="$(CFLAGS)" \
 		KA_LDFLAGS="$(LDFLAGS)" tests/bench/run.sh
 

@@ -4,20 +4,21 @@
 #   1. bench_hotpath   decode + window + statistics in process, one core
 #   2. bench_window, bench_stats   the two halves of it, apart
 #   3. e2e.py          worker vs a plain librdkafka consumer, dev stack
-#   4. sal.py          402 SAL telemetry agents from one topic pattern:
+#   4. takeover.py     three workers, SIGKILLs: how long agents go unowned
+#   5. sal.py          402 SAL telemetry agents from one topic pattern:
 #                      generate, build, idle RSS, then the replay (every
 #                      topic fed at its CSC's rate: worker CPU and RSS)
 # then prints a summary against the SPEC targets. Exits 0 unless a step
 # broke (crashed, failed, timed out); slow numbers are reported, not
 # failed. Everything a step starts is stopped when it ends (127.0.0.1
-# only). BENCH=hotpath,micro,e2e,sal picks steps; BUILD and BIN as for
+# only). BENCH=hotpath,micro,e2e,takeover,sal picks steps; BUILD and BIN as for
 # make.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 export BUILD=${BUILD:-build}
 export BIN=${BIN:-$PWD/kafkaaggregator}
 BENCH_BIN=$BUILD/bench
-steps=${BENCH:-hotpath,micro,e2e,sal}
+steps=${BENCH:-hotpath,micro,e2e,takeover,sal}
 out=$(mktemp -d /tmp/ka-bench-run-XXXXXX)
 trap 'rm -rf "$out"' EXIT
 broken=()
@@ -58,6 +59,9 @@ if wanted micro; then
 fi
 if wanted e2e; then
 	step e2e 600 python3 tests/bench/e2e.py
+fi
+if wanted takeover; then
+	step takeover 600 python3 tests/bench/takeover.py
 fi
 if wanted sal; then
 	step sal 900 python3 tests/bench/sal.py

@@ -66,7 +66,7 @@ class Cluster:
     """The dev stack, the agents built into one worker binary, and the
     workers started from it by name."""
 
-    def __init__(self, kafka_extra=""):
+    def __init__(self, kafka_extra="", session_ms=SESSION_MS):
         text = config()
         self.stack = DevStack(partitions=PARTITIONS, config=text)
         self.schema = record_schema("so", [("time", "double"),
@@ -76,7 +76,7 @@ class Cluster:
         self.pipe = Pipeline(self.stack, text)
         self.kafka_config = os.path.join(TMP, "scaleout.properties")
         with open(self.kafka_config, "w") as f:
-            f.write(f"session.timeout.ms={SESSION_MS}\n"
+            f.write(f"session.timeout.ms={session_ms}\n"
                     "heartbeat.interval.ms=500\n" + kafka_extra)
         self.workers = {}  # name -> (proc, web port)
         self.sent = {}  # (source, window) -> [record dicts]
@@ -95,6 +95,12 @@ class Cluster:
         _procs.append(proc)
         self.workers[name] = (proc, port)
         return proc
+
+    def close(self):
+        """Stops every worker and the dev stack."""
+        for name in list(self.workers):
+            self.kill(name, signal.SIGTERM)
+        stop(self.stack.proc)
 
     def kill(self, name, sig=signal.SIGKILL):
         proc, _ = self.workers.pop(name)

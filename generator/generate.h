@@ -18,6 +18,7 @@
 typedef struct ka_generate_opts_s {
         const char *config_file;
         const char *output_dir;
+        /* Where the templates are read from; NULL: the built-in ones. */
         const char *template_dir;
         /*
          * Where the aggregated schemas are registered, as

@@ -28,7 +28,7 @@ static const char usage[] =
         "                       example/aggregator-config.yaml)\n"
         "  --output-dir D       generated sources (env AGENTS_OUTPUT_DIR, "
         "default agents)\n"
-        "  --template-dir T     templates (default templates)\n"
+        "  --template-dir T     templates (default: those built in)\n"
         "  --compatibility L    set the compatibility level of each "
         "aggregated subject\n"
         "                       before registering (NONE, BACKWARD, "
@@ -53,7 +53,6 @@ int ka_generate_main(int argc, char **argv)
                 .config_file = ka_env("AGGREGATOR_CONFIG_FILE",
                                       "example/aggregator-config.yaml"),
                 .output_dir = ka_env("AGENTS_OUTPUT_DIR", "agents"),
-                .template_dir = "templates",
                 .report = stdout,
         };
         const char *schema_dir = NULL, *src_url, *int_url;

@@ -71,37 +71,56 @@ typedef struct consumer_s {
 
 static void usage(void)
 {
-        printf("usage: kafkaaggregator consume --topic T [--partition N] "
-               "[--offset O] [--from-beginning]\n"
-               "           [-e] [--print-key] [--print-metadata] "
-               "[--max-messages N] [--timeout S]\n\n"
-               "Prints the messages of topic T as JSON lines: Confluent Avro "
-               "decoded with the\n"
-               "writer schema from SCHEMA_REGISTRY_URL, JSON as it is, a "
-               "null value as null.\n"
-               "Anything else is skipped with a warning. Reads without a "
-               "consumer group: no\n"
-               "offsets are committed.\n\n"
-               "options:\n"
-               "  --topic T          the topic (required)\n"
-               "  --partition N      partition N only (default: every "
-               "partition)\n"
-               "  --offset O         start at beginning, end, offset O, or "
-               "-O: O before the end\n"
-               "                     (default: end)\n"
-               "  --from-beginning   --offset beginning\n"
-               "  -e, --exit         exit at the end of every partition\n"
-               "  --print-key        print {\"key\": K, \"value\": V}\n"
-               "  --print-metadata   print {\"partition\": P, \"offset\": "
-               "O, \"timestamp\": MS, ...}\n"
-               "  --max-messages N   stop after N messages (N >= 1; default: "
-               "no limit)\n"
-               "  --timeout S        stop when no message arrived for S "
-               "seconds (default 10,\n"
-               "                     0 = wait forever)\n"
-               "  -h, --help         this help\n\n"
-               "Environment: KAFKA_BROKER_URL, KAFKA_CONFIG_FILE, "
-               "SCHEMA_REGISTRY_URL.\n");
+        static const ka_cli_item_t options[] = {
+                {"--topic T", "the topic (required)", NULL},
+                {"--partition N", "read partition N only", "every partition"},
+                {"--offset O",
+                 "start at beginning, end, offset O (within what the "
+                 "partition holds) or, for -N, N messages before the end",
+                 "end"},
+                {"--from-beginning", "the same as --offset beginning", NULL},
+                {"-e, --exit",
+                 "exit once every partition was read to the end it had at "
+                 "the start",
+                 NULL},
+                {"--print-key",
+                 "print {\"key\": K, \"value\": V}: keys decode as values "
+                 "do, any other key is a JSON string",
+                 NULL},
+                {"--print-metadata",
+                 "print {\"partition\": P, \"offset\": O, \"timestamp\": "
+                 "MS, \"value\": V} (with \"key\" before \"value\" "
+                 "with --print-key); MS is null when Kafka has none",
+                 NULL},
+                {"--max-messages N", "stop after N messages, N >= 1",
+                 "no limit"},
+                {"--timeout S",
+                 "stop when no message arrived for S seconds, 0 for never",
+                 "10"},
+                {NULL, NULL, NULL},
+        };
+        static const ka_cli_item_t *const environment[] = {
+                &ka_cli_env_brokers, &ka_cli_env_kafka_config,
+                &ka_cli_env_registry, NULL};
+        static const ka_cli_help_t help = {
+                .usage = "consume --topic T [--partition N] [--offset O] "
+                         "[--from-beginning] [-e] [--print-key] "
+                         "[--print-metadata] [--max-messages N] "
+                         "[--timeout S]",
+                .description =
+                        "Prints the messages of topic T as JSON lines: "
+                        "Confluent Avro decoded with the writer schema from "
+                        "the Schema Registry (numbers in their shortest "
+                        "text, NaN and infinities as the strings \"NaN\", "
+                        "\"Infinity\", \"-Infinity\"), JSON as it is, a "
+                        "null value as null; anything else is skipped with a "
+                        "warning. Reads without a consumer group: no offsets "
+                        "are committed.",
+                .options = options,
+                .environment = environment,
+        };
+
+        ka_cli_help_print(stdout, &help);
 }
 
 static double monotonic_s(void)

@@ -12,31 +12,56 @@
 
 #define CMD "generate-agents"
 
-static const char usage[] =
-        "usage: kafkaaggregator generate-agents [--config-file F] "
-        "[--output-dir D]\n"
-        "           [--template-dir T] [--compatibility LEVEL] "
-        "[--schema-dir DIR]\n\n"
-        "Takes the schema of every source topic of the config from "
-        "SCHEMA_REGISTRY_URL\n"
-        "(or from DIR/<topic>.avsc), renders one C agent per aggregated "
-        "topic into the\n"
-        "output directory and registers each aggregated schema in "
-        "INTERNAL_SCHEMA_REGISTRY_URL.\n"
-        "Then run make.\n\n"
-        "  --config-file F      config (env AGGREGATOR_CONFIG_FILE, default\n"
-        "                       example/aggregator-config.yaml)\n"
-        "  --output-dir D       generated sources (env AGENTS_OUTPUT_DIR, "
-        "default agents)\n"
-        "  --template-dir T     templates (default: those built in)\n"
-        "  --compatibility L    set the compatibility level of each "
-        "aggregated subject\n"
-        "                       before registering (NONE, BACKWARD, "
-        "FORWARD, FULL, ...)\n"
-        "  --schema-dir DIR     source schemas from DIR/<topic>.avsc: no "
-        "network at all;\n"
-        "                       the worker registers the aggregated "
-        "schemas at start\n";
+static void usage(void)
+{
+        static const ka_cli_item_t options[] = {
+                {"--config-file F", "the aggregator config",
+                 "$AGGREGATOR_CONFIG_FILE, else "
+                 "example/aggregator-config.yaml"},
+                {"--output-dir D", "where the agents are written",
+                 "$AGENTS_OUTPUT_DIR, else agents"},
+                {"--template-dir T", "read the templates from T instead",
+                 "the templates built into this binary"},
+                {"--compatibility LEVEL",
+                 "set each aggregated subject's compatibility level before "
+                 "registering: NONE, BACKWARD, FORWARD, FULL or a "
+                 "_TRANSITIVE form",
+                 NULL},
+                {"--schema-dir DIR",
+                 "take the source schemas from DIR/<topic>.avsc: no network "
+                 "at all, nothing registered",
+                 NULL},
+                {NULL, NULL, NULL},
+        };
+        static const ka_cli_item_t output_dir = {
+                "AGENTS_OUTPUT_DIR", "where the agents are written", "agents"};
+        static const ka_cli_item_t *const environment[] = {
+                &ka_cli_env_registry,
+                &ka_cli_env_internal_registry,
+                &ka_cli_env_config,
+                &output_dir,
+                NULL,
+        };
+        static const ka_cli_help_t help = {
+                .usage = CMD " [--config-file F] [--output-dir D] "
+                             "[--template-dir T] [--compatibility LEVEL] "
+                             "[--schema-dir DIR]",
+                .description =
+                        "Takes the schema of every source topic of the "
+                        "config from the Schema Registry (the latest "
+                        "'<topic>-value') or from DIR/<topic>.avsc, checks "
+                        "the config against them, registers each aggregated "
+                        "schema as '<aggregated topic>-value' (not with "
+                        "--schema-dir: the worker registers them at start) "
+                        "and renders one C agent per aggregated topic (per "
+                        "matching topic for a topic pattern) and the agents "
+                        "table into the output directory. Then run make.",
+                .options = options,
+                .environment = environment,
+        };
+
+        ka_cli_help_print(stdout, &help);
+}
 
 int ka_generate_main(int argc, char **argv)
 {
@@ -81,7 +106,7 @@ int ka_generate_main(int argc, char **argv)
                         schema_dir = optarg;
                         break;
                 case 'h':
-                        fputs(usage, stdout);
+                        usage();
                         return KA_EXIT_OK;
                 default:
                         return KA_EXIT_USAGE;

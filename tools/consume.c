@@ -34,6 +34,8 @@
 #define METADATA_TIMEOUT_MS 10000
 #define POLL_MS             100
 #define MAX_TIMEOUT_S       (365.0 * 86400)
+/* --offset -N beyond this starts at the beginning. */
+#define TAIL_MAX (INT64_MAX / 2)
 
 static volatile sig_atomic_t stop;
 
@@ -591,11 +593,15 @@ static rd_kafka_topic_partition_list_t *assignment(const char *cmd,
                 rd_kafka_resp_err_t err;
 
                 if (!resolve) {
-                        at = o->start == START_BEGINNING
-                                     ? RD_KAFKA_OFFSET_BEGINNING
-                             : o->start == START_TAIL
-                                     ? RD_KAFKA_OFFSET_TAIL(o->offset)
-                                     : RD_KAFKA_OFFSET_END;
+                        /* A tail longer than any partition can be is the
+                         * beginning (and RD_KAFKA_OFFSET_TAIL would
+                         * overflow). */
+                        if (o->start == START_TAIL && o->offset < TAIL_MAX)
+                                at = RD_KAFKA_OFFSET_TAIL(o->offset);
+                        else if (o->start == START_END)
+                                at = RD_KAFKA_OFFSET_END;
+                        else
+                                at = RD_KAFKA_OFFSET_BEGINNING;
                         rd_kafka_topic_partition_list_add(list, o->topic,
                                                           parts[i].id)
                                 ->offset = at;

@@ -188,6 +188,17 @@ check(positions() == [], "the default start is the end")
 check(positions("--from-beginning") == positions("--offset", "0"),
       "--from-beginning is --offset 0")
 
+# Without -e librdkafka's logical offsets: -N of any size.
+recs, lines, err, rc, _ = consume("--offset", "-9223372036854775807",
+                                  "--partition", "1", "--print-metadata",
+                                  "--max-messages", "6", timeout=10)
+check(rc == 0 and [r["offset"] for r in recs] == list(range(6)),
+      f"--offset -9223372036854775807 without -e: from the beginning: "
+      f"{[r['offset'] for r in recs]} {err}")
+recs, lines, err, rc, _ = consume("--offset", "-1", "--partition", "0",
+                                  "--max-messages", "1", timeout=10)
+check(rc == 0 and recs == [{"i": 3}], f"--offset -1 without -e: {lines}")
+
 # Without -e, --timeout ends it and --max-messages counts.
 recs, lines, err, rc, took = consume("--offset", "3", "--partition", "1",
                                      "--max-messages", "2", timeout=10)

@@ -1,4 +1,4 @@
-"""0013: consume's options against the dev stack, with data written by kcat
+"""0008: consume's options against the dev stack, with data written by kcat
 and by produce-raw (exact partitions, timestamps and keys), and kcat -J as
 the second opinion on partitions, offsets, timestamps and keys:
 --print-key and --print-metadata wrap each line in one JSON object;
@@ -228,4 +228,4 @@ log = p.stderr.splitlines()
 check(any(re.match(r"^\[[-0-9 :,]+\] \[\d+\] \[ERROR\] kafka: FAIL: ", x)
           for x in log) and not any(x.startswith("%") for x in log),
       f"consume's librdkafka errors are in the log format: {log[:1]}")
-print("PASS: 0013-consume-options")
+print("PASS: 0008-consume-options")

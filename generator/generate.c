@@ -371,7 +371,7 @@ static ka_err_t expand_patterns(const ka_generate_opts_t *opts,
                 return KA_ERR_NOMEM;
         }
         err = ka_config_expand(cfg, (const char *const *)topics, n, where,
-                               opts->report, errstr, errstr_size);
+                               opts->report, NULL, errstr, errstr_size);
         free(where);
         ka_schema_source_topics_free(topics, n);
         return err;

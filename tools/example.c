@@ -660,7 +660,7 @@ static int expand_patterns(const char *cmd, ka_config_t *cfg,
                 goto out;
         }
         err = ka_config_expand(cfg, (const char *const *)topics, n, where, NULL,
-                               errstr, sizeof(errstr));
+                               NULL, errstr, sizeof(errstr));
         if (err) {
                 /* A FILE:LINE:COL diagnostic stands on its own. */
                 fprintf(stderr, "%s\n", errstr);

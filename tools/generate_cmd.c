@@ -31,6 +31,13 @@ static void usage(void)
                  "take the source schemas from DIR/<topic>.avsc: no network "
                  "at all, nothing registered",
                  NULL},
+                {"--check",
+                 "check the config against the schemas and report every "
+                 "error at once, writing and registering nothing; with the "
+                 "registry and no --compatibility, also test each "
+                 "aggregated schema against its subject's latest version; "
+                 "exit status 0 when all is good, 1 when not",
+                 NULL},
                 {NULL, NULL, NULL},
         };
         static const ka_cli_item_t output_dir = {
@@ -45,7 +52,7 @@ static void usage(void)
         static const ka_cli_help_t help = {
                 .usage = CMD " [--config-file F] [--output-dir D] "
                              "[--template-dir T] [--compatibility LEVEL] "
-                             "[--schema-dir DIR]",
+                             "[--schema-dir DIR] [--check]",
                 .description =
                         "Takes the schema of every source topic of the "
                         "config from the Schema Registry (the latest "
@@ -63,6 +70,17 @@ static void usage(void)
         ka_cli_help_print(stdout, &help);
 }
 
+/* An error as it reads on stderr: a FILE:LINE:COL diagnostic on its own,
+ * anything else after the command's name. */
+static void print_error(void *opaque, ka_err_t err, const char *msg)
+{
+        (void)opaque;
+        if (err == KA_ERR_INVALID)
+                fprintf(stderr, "%s\n", msg);
+        else
+                ka_cli_fail(CMD, "%s", msg);
+}
+
 int ka_generate_main(int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -71,6 +89,7 @@ int ka_generate_main(int argc, char **argv)
                 {"template-dir", required_argument, 0, 't'},
                 {"compatibility", required_argument, 0, 'C'},
                 {"schema-dir", required_argument, 0, 's'},
+                {"check", no_argument, 0, 'k'},
                 {"help", no_argument, 0, 'h'},
                 {0, 0, 0, 0},
         };
@@ -83,6 +102,7 @@ int ka_generate_main(int argc, char **argv)
         const char *schema_dir = NULL, *src_url, *int_url;
         ka_registry_t *src_reg = NULL, *int_reg = NULL;
         ka_schema_source_t *schemas = NULL;
+        ka_config_errors_t errors = {.fn = print_error};
         ka_generate_result_t res;
         char errstr[2048];
         ka_err_t err;
@@ -104,6 +124,10 @@ int ka_generate_main(int argc, char **argv)
                         break;
                 case 's':
                         schema_dir = optarg;
+                        break;
+                case 'k':
+                        o.check = true;
+                        o.errors = &errors;
                         break;
                 case 'h':
                         usage();
@@ -139,12 +163,25 @@ int ka_generate_main(int argc, char **argv)
         }
 
         err = ka_generate(&o, schemas, &res, errstr, sizeof(errstr));
-        if (err == KA_ERR_INVALID) {
-                /* A FILE:LINE:COL diagnostic stands on its own. */
-                fprintf(stderr, "%s\n", errstr);
-                rc = KA_EXIT_USAGE;
+        if (o.check && errors.n) {
+                /* Each error is out already; an outage may have ended the
+                 * run after them. */
+                if (err != KA_ERR_INVALID)
+                        print_error(NULL, err, errstr);
+                fprintf(stderr,
+                        "generate-agents: %zu error%s in %s; nothing written "
+                        "or registered\n",
+                        errors.n, errors.n == 1 ? "" : "s", o.config_file);
+                rc = KA_EXIT_FAIL;
         } else if (err) {
-                rc = ka_cli_fail(CMD, "%s", errstr);
+                print_error(NULL, err, errstr);
+                rc = o.check || err != KA_ERR_INVALID ? KA_EXIT_FAIL
+                                                      : KA_EXIT_USAGE;
+        } else if (o.check) {
+                printf("generate-agents: %s is good: %zu agents would be "
+                       "generated; nothing written or registered\n",
+                       o.config_file, res.nagents);
+                rc = KA_EXIT_OK;
         } else {
                 printf("generate-agents: %zu agents from %s into %s/ (%zu "
                        "files written, %zu unchanged, %zu removed); now run "

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# `make demo`: the whole pipeline on the embedded dev stack, on its default
-# ports (Kafka 127.0.0.1:9092, Schema Registry http://127.0.0.1:8081):
-# init-example, generate-agents, make, agents, the worker, 100 example
-# messages per topic at 20 Hz, and the aggregated records of
-# aggregated-example-000 decoded with consume. Everything it starts is
-# stopped on every exit path; it takes about half a minute.
+# `make demo`: the whole pipeline on the embedded dev stack, on free ports
+# (whatever listens on 9092 or 8081 stays undisturbed): the dev stack
+# writes its addresses to an env file (KAFKA_BROKER_URL,
+# SCHEMA_REGISTRY_URL) that every later command reads from the
+# environment. Then init-example, generate-agents, make, agents, the
+# worker, 100 example messages per topic at 20 Hz, and the aggregated
+# records of aggregated-example-000 decoded with consume. Everything it
+# starts is stopped on every exit path; it takes about half a minute.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-./kafkaaggregator}
@@ -44,24 +46,26 @@ step() {
 
 [ -x "$BIN" ] || die "$BIN not found: run 'make' first"
 
-step "kafkaaggregator dev-stack --config-file example/aggregator-config.yaml"
-"$BIN" dev-stack --config-file example/aggregator-config.yaml \
-	--env-file "$tmp/env" >"$tmp/dev-stack.log" 2>&1 &
+step "kafkaaggregator dev-stack --kafka-port 0 --registry-port 0 --env-file ENV --config-file example/aggregator-config.yaml"
+"$BIN" dev-stack --kafka-port 0 --registry-port 0 --env-file "$tmp/env" \
+	--config-file example/aggregator-config.yaml >"$tmp/dev-stack.log" 2>&1 &
 dev_pid=$!
 for _ in $(seq 100); do
 	[ -s "$tmp/env" ] && break
 	if ! kill -0 "$dev_pid" 2>/dev/null; then
 		cat "$tmp/dev-stack.log" >&2
 		dev_pid=
-		die "the dev stack did not start (are ports 9092 and 8081 free?)"
+		die "the dev stack did not start"
 	fi
 	sleep 0.1
 done
 [ -s "$tmp/env" ] || die "the dev stack was not ready after 10 s"
 cat "$tmp/dev-stack.log"
+# Every later command finds the dev stack through these.
 set -a
 . "$tmp/env"
 set +a
+sed 's/^/  export /' "$tmp/env"
 
 step "kafkaaggregator init-example"
 "$BIN" init-example

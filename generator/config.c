@@ -25,6 +25,7 @@ typedef struct loader_s {
         yaml_document_t *doc;
         char *errstr;
         size_t errstr_size;
+        ka_config_errors_t *errors; /* NULL: stop at the first error */
 } loader_t;
 
 /* What a node holds, typed by the YAML 1.2 core schema. */
@@ -37,6 +38,8 @@ typedef enum vtype_e {
         V_SEQ,
         V_MAP,
 } vtype_t;
+
+static void topic_release(ka_config_topic_t *topic);
 
 static ka_config_pos_t pos_of_mark(yaml_mark_t mark)
 {
@@ -67,6 +70,14 @@ static void vformat(const char *path, ka_config_pos_t pos, char *errstr,
         if (n < 0 || (size_t)n >= errstr_size)
                 return;
         vsnprintf(errstr + n, errstr_size - (size_t)n, fmt, ap);
+}
+
+void ka_config_errors_add(ka_config_errors_t *errors, ka_err_t err,
+                          const char *msg)
+{
+        errors->n++;
+        if (errors->fn)
+                errors->fn(errors->opaque, err, msg);
 }
 
 void ka_config_errorf(const ka_config_t *cfg, ka_config_pos_t pos, char *errstr,
@@ -1178,23 +1189,34 @@ static bool parse_root(loader_t *ld, const yaml_node_t *root, ka_config_t *cfg)
         if (!cfg->topics)
                 return fail(ld, topics, "out of memory");
         for (i = 0; i < n; i++) {
-                ka_config_topic_t *topic = &cfg->topics[i];
+                ka_config_topic_t *topic = &cfg->topics[cfg->ntopics];
+                bool ok;
 
                 cfg->ntopics++;
-                if (!parse_topic(ld, seq_item(ld, topics, i), topic))
-                        return false;
-                cfg->npatterns += topic->pattern;
+                ok = parse_topic(ld, seq_item(ld, topics, i), topic);
                 /* Templates may share a name (their regexes may not
                  * overlap): their expansions are checked. */
-                for (j = 0; j < i && !topic->pattern; j++)
+                for (j = 0; ok && !topic->pattern && j + 1 < cfg->ntopics; j++)
                         if (strcmp(cfg->topics[j].name, topic->name) == 0)
-                                return fail_at(ld, topic->pos,
-                                               "duplicate aggregated topic "
-                                               "'%s' (first "
-                                               "at %d:%d)",
-                                               topic->name,
-                                               cfg->topics[j].pos.line,
-                                               cfg->topics[j].pos.col);
+                                ok = fail_at(ld, topic->pos,
+                                             "duplicate aggregated topic "
+                                             "'%s' (first "
+                                             "at %d:%d)",
+                                             topic->name,
+                                             cfg->topics[j].pos.line,
+                                             cfg->topics[j].pos.col);
+                if (!ok && !ld->errors)
+                        return false;
+                if (!ok) {
+                        /* Reported; the other topics are still checked. */
+                        ka_config_errors_add(ld->errors, KA_ERR_INVALID,
+                                             ld->errstr);
+                        topic_release(topic);
+                        memset(topic, 0, sizeof(*topic));
+                        cfg->ntopics--;
+                        continue;
+                }
+                cfg->npatterns += topic->pattern;
         }
         return true;
 }
@@ -1316,7 +1338,13 @@ static char *read_file(const char *path, size_t *len)
 
 ka_config_t *ka_config_load(const char *path, char *errstr, size_t errstr_size)
 {
-        loader_t ld = {path, NULL, errstr, errstr_size};
+        return ka_config_load_each(path, NULL, errstr, errstr_size);
+}
+
+ka_config_t *ka_config_load_each(const char *path, ka_config_errors_t *errors,
+                                 char *errstr, size_t errstr_size)
+{
+        loader_t ld = {path, NULL, errstr, errstr_size, errors};
         yaml_document_t doc, extra;
         bool have_doc = false, ok = false;
         yaml_parser_t parser;
@@ -1413,20 +1441,12 @@ static void source_release(ka_config_source_t *src)
 
 void ka_config_destroy(ka_config_t *cfg)
 {
-        size_t i, j;
+        size_t i;
 
         if (!cfg)
                 return;
-        for (i = 0; i < cfg->ntopics; i++) {
-                ka_config_topic_t *topic = &cfg->topics[i];
-
-                for (j = 0; j < topic->nsources; j++)
-                        source_release(&topic->sources[j]);
-                free(topic->sources);
-                free(topic->name);
-                free(topic->ops);
-                free(topic->time_field);
-        }
+        for (i = 0; i < cfg->ntopics; i++)
+                topic_release(&cfg->topics[i]);
         free(cfg->topics);
         free(cfg->path);
         free(cfg);
@@ -1588,7 +1608,8 @@ static int cmp_named(const void *a, const void *b)
 
 ka_err_t ka_config_expand(ka_config_t *cfg, const char *const *topics,
                           size_t ntopics, const char *where, FILE *report,
-                          char *errstr, size_t errstr_size)
+                          ka_config_errors_t *errors, char *errstr,
+                          size_t errstr_size)
 {
         const char **sorted = NULL, **outputs = NULL;
         char **expanded = NULL; /* the names templates make, owned */
@@ -1596,6 +1617,7 @@ ka_err_t ka_config_expand(ka_config_t *cfg, const char *const *topics,
         match_t *m = NULL;
         ka_config_topic_t *out = NULL;
         named_t *named = NULL;
+        bool *dropped = NULL; /* per topic of out, with errors */
         size_t nsorted = 0, noutputs = 0, nout = 0, cap = 0, t, i;
         size_t nold = cfg->ntopics; /* m[] is per topic of the template */
         ka_err_t err = KA_ERR_NOMEM;
@@ -1679,7 +1701,10 @@ ka_err_t ka_config_expand(ka_config_t *cfg, const char *const *topics,
                                           "are left out"
                                         : "");
                         err = KA_ERR_INVALID;
-                        goto out;
+                        if (!errors)
+                                goto out;
+                        /* Reported; the template makes no topic. */
+                        ka_config_errors_add(errors, err, errstr);
                 }
         }
 
@@ -1688,7 +1713,8 @@ ka_err_t ka_config_expand(ka_config_t *cfg, const char *const *topics,
         for (t = 0; t < cfg->ntopics; t++)
                 cap += cfg->topics[t].pattern ? m[t].n : 1;
         if (!(out = calloc(cap + 1, sizeof(*out))) ||
-            !(named = calloc(cap + 1, sizeof(*named))))
+            !(named = calloc(cap + 1, sizeof(*named))) ||
+            !(dropped = calloc(cap + 1, sizeof(*dropped))))
                 goto nomem;
         for (t = 0; t < cfg->ntopics; t++) {
                 const ka_config_topic_t *tmpl = &cfg->topics[t];
@@ -1706,17 +1732,22 @@ ka_err_t ka_config_expand(ka_config_t *cfg, const char *const *topics,
                                 free(source);
                                 goto nomem;
                         }
-                        if (!copy_template(tmpl, t, name, source, &out[nout++]))
-                                goto nomem;
                         if (!valid_topic_name(name, strlen(name))) {
                                 ka_config_errorf(
                                         cfg, tmpl->pos, errstr, errstr_size,
                                         "aggregated topic name '%.300s' for "
                                         "'%s' is longer than 249 characters",
                                         name, m[t].topics[i]);
+                                free(name);
+                                free(source);
                                 err = KA_ERR_INVALID;
-                                goto out;
+                                if (!errors)
+                                        goto out;
+                                ka_config_errors_add(errors, err, errstr);
+                                continue;
                         }
+                        if (!copy_template(tmpl, t, name, source, &out[nout++]))
+                                goto nomem;
                 }
         }
         for (i = 0; i < nout; i++)
@@ -1735,8 +1766,22 @@ ka_err_t ka_config_expand(ka_config_t *cfg, const char *const *topics,
                                  b->name, b->sources[0].name, a->pos.line,
                                  a->pos.col, a->sources[0].name);
                 err = KA_ERR_INVALID;
-                goto out;
+                if (!errors)
+                        goto out;
+                ka_config_errors_add(errors, err, errstr);
+                /* The first of the name stays; named[] keeps sorting the
+                 * others after it. */
+                dropped[named[i].topic] = true;
+                named[i].topic = named[i - 1].topic;
         }
+        /* Only with errors: what was reported goes. */
+        for (i = 0, t = 0; i < nout; i++) {
+                if (dropped[i])
+                        topic_release(&out[i]);
+                else
+                        out[t++] = out[i];
+        }
+        nout = t;
 
         for (t = 0; report && t < cfg->ntopics; t++) {
                 const ka_config_topic_t *tmpl = &cfg->topics[t];
@@ -1778,6 +1823,7 @@ out:
                         topic_release(&out[i]);
         free(out);
         free(named);
+        free(dropped);
         for (i = 0; i < nexpanded; i++)
                 free(expanded[i]);
         free(expanded);

@@ -179,6 +179,38 @@ typedef struct ka_config_s {
  */
 ka_config_t *ka_config_load(const char *path, char *errstr, size_t errstr_size);
 
+/*
+ * Where a run that reports every error, rather than stopping at the first
+ * (generate-agents --check), sends them: fn gets each as one line without
+ * a newline, with its class (KA_ERR_INVALID when the config is at fault,
+ * the line then a FILE:LINE:COL diagnostic; what went wrong otherwise, such
+ * as KA_ERR_NOT_FOUND for a source topic without a schema), and n counts
+ * them. The part of the config an error is about (an aggregated topic, one
+ * match of a pattern) is left out of the rest of the run, so that one
+ * mistake gives one error and the others are still found.
+ */
+typedef struct ka_config_errors_s {
+        void (*fn)(void *opaque, ka_err_t err, const char *msg);
+        void *opaque;
+        size_t n;
+} ka_config_errors_t;
+
+/* Passes msg to errors->fn and counts it. */
+void ka_config_errors_add(ka_config_errors_t *errors, ka_err_t err,
+                          const char *msg);
+
+/*
+ * ka_config_load() that goes on past a faulty aggregated topic: each is
+ * reported to errors (as KA_ERR_INVALID, with the diagnostic
+ * ka_config_load() would give) and left out of the config returned, as is
+ * a second aggregated topic of one name. NULL with errstr only when
+ * nothing of the file can be used (it cannot be read, bad YAML, a root
+ * that is not a mapping with 'aggregated_topics', out of memory). errors
+ * NULL: exactly ka_config_load().
+ */
+ka_config_t *ka_config_load_each(const char *path, ka_config_errors_t *errors,
+                                 char *errstr, size_t errstr_size);
+
 /* Frees cfg and everything it holds; NULL is a no-op. */
 void ka_config_destroy(ka_config_t *cfg);
 
@@ -213,11 +245,16 @@ bool ka_config_valid_topic(const char *name);
  * Errors (KA_ERR_INVALID, with a FILE:LINE:COL diagnostic in errstr): a
  * template matching no topic; an expanded name that is not a valid topic
  * name or that another aggregated topic has. KA_ERR_NOMEM. On error cfg is
- * unchanged. Without templates, does nothing.
+ * unchanged. Without templates, does nothing. With errors not NULL, these
+ * errors go there instead and what they are about is left out: a template
+ * matching nothing expands to no topic, a name too long or made twice
+ * gives no topic (the first of a name stays); then only KA_ERR_NOMEM is
+ * returned.
  */
 ka_err_t ka_config_expand(ka_config_t *cfg, const char *const *topics,
                           size_t ntopics, const char *where, FILE *report,
-                          char *errstr, size_t errstr_size);
+                          ka_config_errors_t *errors, char *errstr,
+                          size_t errstr_size);
 
 /*
  * The output name of field in src: its `map` rename, or field itself. The

@@ -53,6 +53,24 @@ ka_mustache_t *ka_emit_load_template(const char *dir, const char *name,
         ka_mustache_t *tpl = NULL;
         char *path = NULL, *text = NULL;
 
+        if (!dir) {
+                for (const ka_emit_builtin_t *b = ka_emit_builtins; b->name;
+                     b++) {
+                        if (strcmp(b->name, name))
+                                continue;
+                        if (asprintf(&path, "<built-in>/%s", name) < 0) {
+                                snprintf(errstr, errstr_size, "out of memory");
+                                return NULL;
+                        }
+                        tpl = ka_mustache_parse(path, b->text, errstr,
+                                                errstr_size);
+                        free(path);
+                        return tpl;
+                }
+                snprintf(errstr, errstr_size, "no built-in template '%s'",
+                         name);
+                return NULL;
+        }
         if (asprintf(&path, "%s/%s", dir, name) < 0) {
                 snprintf(errstr, errstr_size, "out of memory");
                 return NULL;

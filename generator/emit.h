@@ -23,7 +23,22 @@ typedef struct ka_emit_stats_s {
 } ka_emit_stats_t;
 
 /*
- * Reads and parses DIR/NAME. Returns NULL with "PATH: ..." or the
+ * A template built into the library: the Makefile turns each file of
+ * templates/ into one of these ($(BUILD)/generator/templates.c), so that
+ * generate-agents needs no templates/ directory where it runs.
+ */
+typedef struct ka_emit_builtin_s {
+        const char *name; /* "agent.c.mustache" */
+        const char *text; /* NUL-terminated */
+        size_t len;       /* without the NUL */
+} ka_emit_builtin_t;
+
+/* Every built-in template, ended by an entry whose name is NULL. */
+extern const ka_emit_builtin_t ka_emit_builtins[];
+
+/*
+ * Parses template NAME: DIR/NAME, or with dir NULL the built-in one (whose
+ * diagnostics say "<built-in>/NAME"). Returns NULL with "PATH: ..." or the
  * template's "PATH:LINE:COL: error: ..." in errstr.
  */
 ka_mustache_t *ka_emit_load_template(const char *dir, const char *name,

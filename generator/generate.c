@@ -36,6 +36,31 @@ static void fetched_release(fetched_t *f)
         ka_schema_destroy(f->schema);
 }
 
+/*
+ * Whether a failure to fetch one source topic's schema is that topic's own
+ * (no subject or file, a schema that does not parse), which a run that
+ * reports every error notes and goes on from, rather than an outage that
+ * every other topic would meet as well.
+ */
+static bool own_failure(ka_err_t err)
+{
+        return err != KA_ERR_TRANSPORT && err != KA_ERR_AUTH &&
+               err != KA_ERR_NOMEM;
+}
+
+/*
+ * err, its message in errstr, about one part of the config: with errors,
+ * reported there and KA_OK (the run goes on without that part); else err.
+ */
+static ka_err_t note(ka_config_errors_t *errors, ka_err_t err,
+                     const char *errstr)
+{
+        if (!errors)
+                return err;
+        ka_config_errors_add(errors, err, errstr);
+        return KA_OK;
+}
+
 /* Fetches and models the writer schema of topic. */
 static ka_err_t fetch_source(ka_schema_source_t *schemas, const char *topic,
                              fetched_t *f, char *errstr, size_t errstr_size)
@@ -122,24 +147,34 @@ static void describe_change(const char *old_schema, const char *new_schema,
         json_decref(new_names);
 }
 
+/*
+ * Registers the aggregated schema of topic, after setting compat on its
+ * subject; with check, only asks the registry whether it would take it.
+ */
 static ka_err_t register_aggregated(ka_registry_t *reg, const char *topic,
                                     const char *schema, const char *compat,
-                                    char *errstr, size_t errstr_size)
+                                    bool check, char *errstr,
+                                    size_t errstr_size)
 {
         char reason[1024], subject[300], change[512];
         ka_schema_info_t latest = {0};
-        int32_t id;
+        int32_t id = 0;
         ka_err_t err;
 
         snprintf(subject, sizeof(subject), "%s-value", topic);
-        if (compat && (err = ka_registry_set_compatibility(
-                               reg, subject, compat, reason, sizeof(reason)))) {
+        if (compat && !check &&
+            (err = ka_registry_set_compatibility(reg, subject, compat, reason,
+                                                 sizeof(reason)))) {
                 snprintf(errstr, errstr_size, "subject '%s': %s", subject,
                          reason);
                 return err == KA_ERR_INVALID ? KA_ERR_IO : err;
         }
-        err = ka_registry_register(reg, subject, schema, &id, reason,
-                                   sizeof(reason));
+        if (check)
+                err = ka_registry_test_compatibility(reg, subject, schema,
+                                                     reason, sizeof(reason));
+        else
+                err = ka_registry_register(reg, subject, schema, &id, reason,
+                                           sizeof(reason));
         if (err == KA_ERR_CONFLICT) {
                 if (!ka_registry_latest(reg, subject, &latest, change,
                                         sizeof(change)))
@@ -158,36 +193,55 @@ static ka_err_t register_aggregated(ka_registry_t *reg, const char *topic,
                          reason);
                 return err == KA_ERR_INVALID ? KA_ERR_IO : err;
         }
-        ka_debug("registered %s as schema id %d", subject, (int)id);
+        if (!check)
+                ka_debug("registered %s as schema id %d", subject, (int)id);
         return KA_OK;
 }
 
-/* The agents' file names; each also collides with no other. */
-static ka_err_t check_idents(const ka_config_t *cfg, json_t *const *ctxs,
-                             char *errstr, size_t errstr_size)
+/*
+ * The agents' file names; each also collides with no other. ctxs[i] is
+ * NULL for an agent left out after an error; with errors, so is one
+ * reported here.
+ */
+static ka_err_t check_idents(const ka_config_t *cfg, json_t **ctxs,
+                             ka_config_errors_t *errors, char *errstr,
+                             size_t errstr_size)
 {
+        ka_err_t err;
+
         for (size_t i = 0; i < cfg->ntopics; i++) {
                 const ka_config_topic_t *topic = &cfg->topics[i];
                 const char *a =
                         json_string_value(json_object_get(ctxs[i], "ident"));
+                bool bad = false;
 
+                if (!a)
+                        continue;
                 if (!strcmp(a, "agents_table")) {
                         ka_config_errorf(cfg, topic->pos, errstr, errstr_size,
                                          "aggregated topic '%s' would "
                                          "overwrite the agents table",
                                          topic->name);
-                        return KA_ERR_INVALID;
+                        bad = true;
                 }
-                for (size_t j = 0; j < i; j++) {
-                        if (strcmp(a, json_string_value(json_object_get(
-                                              ctxs[j], "ident"))))
+                for (size_t j = 0; j < i && !bad; j++) {
+                        const char *b = json_string_value(
+                                json_object_get(ctxs[j], "ident"));
+
+                        if (!b || strcmp(a, b))
                                 continue;
                         ka_config_errorf(cfg, topic->pos, errstr, errstr_size,
                                          "aggregated topics '%s' and '%s' "
                                          "map to one C identifier '%s'",
                                          cfg->topics[j].name, topic->name, a);
-                        return KA_ERR_INVALID;
+                        bad = true;
                 }
+                if (!bad)
+                        continue;
+                if ((err = note(errors, KA_ERR_INVALID, errstr)))
+                        return err;
+                json_decref(ctxs[i]);
+                ctxs[i] = NULL;
         }
         return KA_OK;
 }
@@ -233,11 +287,16 @@ static char *display_path(const char *path)
         return out;
 }
 
-/* Every schema and every model first: nothing is written or registered
- * unless the whole config is good. */
+/*
+ * Every schema and every model first: nothing is written or registered
+ * unless the whole config is good. With errors, an agent whose source
+ * schemas or model fail is reported and left out (ctxs[t] NULL), and the
+ * others are still built.
+ */
 static ka_err_t build_models(const ka_config_t *cfg, const char *config_name,
                              ka_schema_source_t *schemas, fetched_t *fetched,
-                             json_t **ctxs, char **record_schemas, char *errstr,
+                             json_t **ctxs, char **record_schemas,
+                             ka_config_errors_t *errors, char *errstr,
                              size_t errstr_size)
 {
         ka_err_t err;
@@ -247,6 +306,7 @@ static ka_err_t build_models(const ka_config_t *cfg, const char *config_name,
                 const ka_config_topic_t *topic = &cfg->topics[t];
                 ka_model_source_t *ms =
                         calloc(topic->nsources + 1, sizeof(*ms));
+                bool fetched_all = true;
 
                 if (!ms) {
                         snprintf(errstr, errstr_size, "out of memory");
@@ -257,9 +317,15 @@ static ka_err_t build_models(const ka_config_t *cfg, const char *config_name,
 
                         err = fetch_source(schemas, topic->sources[s].name, f,
                                            errstr, errstr_size);
+                        if (err && own_failure(err))
+                                err = note(errors, err, errstr);
                         if (err) {
                                 free(ms);
                                 return err;
+                        }
+                        if (!f->schema) {
+                                fetched_all = false;
+                                continue;
                         }
                         ms[s] = (ka_model_source_t){
                                 .cfg = &topic->sources[s],
@@ -271,33 +337,45 @@ static ka_err_t build_models(const ka_config_t *cfg, const char *config_name,
                                 .schema_version = f->info.version,
                         };
                 }
-                ctxs[t] =
-                        ka_model_agent(cfg, topic, ms, KA_VERSION, config_name,
-                                       &record_schemas[t], errstr, errstr_size);
+                if (fetched_all)
+                        ctxs[t] = ka_model_agent(
+                                cfg, topic, ms, KA_VERSION, config_name,
+                                &record_schemas[t], errstr, errstr_size);
                 free(ms);
-                if (!ctxs[t])
-                        return KA_ERR_INVALID;
+                if (fetched_all && !ctxs[t] &&
+                    (err = note(errors, KA_ERR_INVALID, errstr)))
+                        return err;
         }
-        return check_idents(cfg, ctxs, errstr, errstr_size);
+        return check_idents(cfg, ctxs, errors, errstr, errstr_size);
 }
 
-/* Whether field name is a number in the schema of fetched source f. */
+/*
+ * Whether field name is a number in the schema of fetched source f; true
+ * too when f has no schema (an error reported already), so that it gives
+ * no second one.
+ */
 static bool numeric_in(const fetched_t *f, const char *name)
 {
-        const ka_schema_field_t *sf = ka_schema_field(f->schema, name);
+        const ka_schema_field_t *sf;
 
+        if (!f->schema)
+                return true;
+        sf = ka_schema_field(f->schema, name);
         return sf && sf->numeric;
 }
 
 /*
  * A pattern's `fields` and `map` apply to each matched topic where they can;
  * one that applies to none is a mistake (a typo, or the wrong pattern).
- * fetched[] is parallel to the sources of cfg's topics.
+ * fetched[] is parallel to the sources of cfg's topics. With errors, every
+ * such entry is reported.
  */
 static ka_err_t check_pattern_lists(const ka_config_t *cfg,
-                                    const fetched_t *fetched, char *errstr,
+                                    const fetched_t *fetched,
+                                    ka_config_errors_t *errors, char *errstr,
                                     size_t errstr_size)
 {
+        ka_err_t err;
         size_t k = 0;
 
         for (size_t t = 0; t < cfg->ntopics;
@@ -339,7 +417,8 @@ static ka_err_t check_pattern_lists(const ka_config_t *cfg,
                                          "the %zu topics the pattern matched "
                                          "(first '%s')",
                                          name, nmatched, src->name);
-                        return KA_ERR_INVALID;
+                        if ((err = note(errors, KA_ERR_INVALID, errstr)))
+                                return err;
                 }
         }
         return KA_OK;
@@ -371,7 +450,7 @@ static ka_err_t expand_patterns(const ka_generate_opts_t *opts,
                 return KA_ERR_NOMEM;
         }
         err = ka_config_expand(cfg, (const char *const *)topics, n, where,
-                               opts->report, errstr, errstr_size);
+                               opts->report, opts->errors, errstr, errstr_size);
         free(where);
         ka_schema_source_topics_free(topics, n);
         return err;
@@ -441,6 +520,30 @@ out:
         return err;
 }
 
+/* Whether the templates load, for a check (which renders nothing). */
+static ka_err_t check_templates(const ka_generate_opts_t *opts, char *errstr,
+                                size_t errstr_size)
+{
+        static const char *const names[] = {"agent.c.mustache",
+                                            "agents_table.c.mustache"};
+
+        for (size_t i = 0; i < KA_ARRAY_SIZE(names); i++) {
+                ka_mustache_t *tpl = ka_emit_load_template(
+                        opts->template_dir, names[i], errstr, errstr_size);
+
+                if (!tpl)
+                        return KA_ERR_IO;
+                ka_mustache_destroy(tpl);
+        }
+        return KA_OK;
+}
+
+/* Errors reported so far (with opts->errors). */
+static size_t errors_n(const ka_generate_opts_t *opts)
+{
+        return opts->errors ? opts->errors->n : 0;
+}
+
 ka_err_t ka_generate(const ka_generate_opts_t *opts,
                      ka_schema_source_t *schemas, ka_generate_result_t *res,
                      char *errstr, size_t errstr_size)
@@ -450,10 +553,12 @@ ka_err_t ka_generate(const ka_generate_opts_t *opts,
         json_t **ctxs = NULL;
         char **record_schemas = NULL, *config_name = NULL;
         size_t nsources = 0;
+        bool ask;
         ka_err_t err;
 
         memset(res, 0, sizeof(*res));
-        if (!(cfg = ka_config_load(opts->config_file, errstr, errstr_size)))
+        if (!(cfg = ka_config_load_each(opts->config_file, opts->errors, errstr,
+                                        errstr_size)))
                 return KA_ERR_INVALID;
         if ((err = expand_patterns(opts, cfg, schemas, errstr, errstr_size))) {
                 ka_config_destroy(cfg);
@@ -472,18 +577,40 @@ ka_err_t ka_generate(const ka_generate_opts_t *opts,
         }
 
         if ((err = build_models(cfg, config_name, schemas, fetched, ctxs,
-                                record_schemas, errstr, errstr_size)) ||
-            (err = check_pattern_lists(cfg, fetched, errstr, errstr_size)))
+                                record_schemas, opts->errors, errstr,
+                                errstr_size)) ||
+            (err = check_pattern_lists(cfg, fetched, opts->errors, errstr,
+                                       errstr_size)))
                 goto out;
-        for (size_t t = 0; opts->registry && t < cfg->ntopics; t++)
-                if ((err = register_aggregated(
-                             opts->registry, cfg->topics[t].name,
-                             record_schemas[t], opts->compatibility, errstr,
-                             errstr_size)))
+        /* Registering needs every agent good; a check asks about each
+         * good one, unless a level it cannot set would apply. */
+        ask = opts->registry &&
+              (opts->check ? !opts->compatibility : !errors_n(opts));
+        for (size_t t = 0; ask && t < cfg->ntopics; t++) {
+                if (!ctxs[t])
+                        continue;
+                err = register_aggregated(
+                        opts->registry, cfg->topics[t].name, record_schemas[t],
+                        opts->compatibility, opts->check, errstr, errstr_size);
+                if (err == KA_ERR_CONFLICT && opts->check)
+                        err = note(opts->errors, err, errstr);
+                if (err)
                         goto out;
-        if ((err = render(opts, cfg, config_name, ctxs, &res->files, errstr,
-                          errstr_size)))
+        }
+        if (opts->check)
+                err = check_templates(opts, errstr, errstr_size);
+        else if (!errors_n(opts))
+                err = render(opts, cfg, config_name, ctxs, &res->files, errstr,
+                             errstr_size);
+        if (err && opts->errors)
+                err = note(opts->errors, err, errstr);
+        if (err)
                 goto out;
+        if (errors_n(opts)) {
+                snprintf(errstr, errstr_size, "%zu errors", errors_n(opts));
+                err = KA_ERR_INVALID;
+                goto out;
+        }
         res->nagents = cfg->ntopics;
 
 out:

@@ -7,6 +7,7 @@
 #ifndef KA_GENERATE_H
 #define KA_GENERATE_H
 
+#include "config.h"
 #include "emit.h"
 #include "ka.h"
 #include "registry.h"
@@ -18,6 +19,7 @@
 typedef struct ka_generate_opts_s {
         const char *config_file;
         const char *output_dir;
+        /* Where the templates are read from; NULL: the built-in ones. */
         const char *template_dir;
         /*
          * Where the aggregated schemas are registered, as
@@ -29,6 +31,23 @@ typedef struct ka_generate_opts_s {
         const char *compatibility;
         /* Where to print what each topic pattern matched, or NULL. */
         FILE *report;
+        /*
+         * Check only (generate-agents --check): nothing is written or
+         * registered; with a registry and no compatibility, each
+         * aggregated schema is tested against the latest version of its
+         * subject instead (an incompatible one is an error, as registering
+         * it would be), and the templates are parsed.
+         */
+        bool check;
+        /*
+         * NULL: stop at the first error. Else every error goes there as
+         * found (see ka_config_errors_t) and the run goes on without the
+         * agent it is about; ka_generate() returns KA_ERR_INVALID if any
+         * was, having written and registered nothing. An outage (the
+         * registry unreachable, refused credentials, no memory) still ends
+         * the run with its own error.
+         */
+        ka_config_errors_t *errors;
 } ka_generate_opts_t;
 
 /* What a run did. */
@@ -51,7 +70,9 @@ typedef struct ka_generate_result_s {
  * Returns KA_OK; KA_ERR_INVALID with a compiler-style diagnostic
  * ("FILE:LINE:COL: error: ...") when the config is at fault; another
  * error with a one-line reason (a schema that cannot be had, a registry
- * refusal such as 409, an I/O error).
+ * refusal such as 409, an I/O error). With opts->errors, see there. With
+ * opts->check, res->nagents is how many agents a run would write, and
+ * res->files stays zero.
  */
 ka_err_t ka_generate(const ka_generate_opts_t *opts,
                      ka_schema_source_t *schemas, ka_generate_result_t *res,

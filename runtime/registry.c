@@ -742,6 +742,57 @@ out:
         return err;
 }
 
+ka_err_t ka_registry_test_compatibility(ka_registry_t *reg, const char *subject,
+                                        const char *schema_json, char *errstr,
+                                        size_t errstr_size)
+{
+        char *path = NULL, *payload = NULL, why[512] = "incompatible";
+        json_t *root = NULL, *msgs, *m;
+        size_t i, len = 0;
+        ka_err_t err;
+
+        err = subject_path(reg, "/compatibility/subjects/", subject, false,
+                           "/versions/latest?verbose=true", &path, errstr,
+                           errstr_size);
+        if (err)
+                goto out;
+        err = schema_payload(reg, schema_json, &payload, errstr, errstr_size);
+        if (err)
+                goto out;
+        err = request(reg, "POST", path, payload, &root, errstr, errstr_size);
+        if (err == KA_ERR_NOT_FOUND) {
+                /* No subject or no version: the schema would be the first. */
+                err = KA_OK;
+                goto out;
+        }
+        if (err)
+                goto out;
+        if (!json_is_boolean(json_object_get(root, "is_compatible"))) {
+                err = bad_answer(reg, "POST", path, errstr, errstr_size);
+                goto out;
+        }
+        if (json_is_true(json_object_get(root, "is_compatible")))
+                goto out;
+        msgs = json_object_get(root, "messages");
+        json_array_foreach(msgs, i, m)
+        {
+                const char *s = json_string_value(m);
+
+                if (!s || len >= sizeof(why))
+                        continue;
+                len += (size_t)snprintf(why + len, sizeof(why) - len, "%s%s",
+                                        len ? "; " : "", s);
+        }
+        set_err(errstr, errstr_size, "schema registry %s: POST %s: %s",
+                reg->url, path, why);
+        err = KA_ERR_CONFLICT;
+out:
+        json_decref(root);
+        free(payload);
+        free(path);
+        return err;
+}
+
 ka_err_t ka_registry_lookup(ka_registry_t *reg, const char *subject,
                             const char *schema_json, ka_schema_info_t *info,
                             char *errstr, size_t errstr_size)

@@ -131,6 +131,19 @@ ka_err_t ka_registry_register(ka_registry_t *reg, const char *subject,
                               char *errstr, size_t errstr_size);
 
 /*
+ * Whether schema_json could be registered under subject at its
+ * compatibility level as it stands (POST
+ * /compatibility/subjects/{subject}/versions/latest?verbose=true), without
+ * registering it: KA_OK when it is compatible with the latest version or
+ * subject has no version; KA_ERR_CONFLICT when it is not, errstr then
+ * holding the registry's reasons (or only "incompatible" from a registry
+ * that gives none).
+ */
+ka_err_t ka_registry_test_compatibility(ka_registry_t *reg, const char *subject,
+                                        const char *schema_json, char *errstr,
+                                        size_t errstr_size);
+
+/*
  * Whether subject holds schema_json (POST /subjects/{subject}): on KA_OK
  * *info holds its id and version; KA_ERR_NOT_FOUND when it does not.
  */

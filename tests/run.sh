@@ -3,7 +3,8 @@
 # $BUILD/tests/, then the numbered integration tests of tests/it/ (shell
 # scripts and C programs) in order. Each cmocka case counts once, each
 # integration test once. Ends with "N passed, M failed" and fails on any
-# failure. TESTS=pattern runs only the tests whose name matches.
+# failure. TESTS=REGEX runs only the tests whose path matches the extended
+# regular expression anywhere (TESTS=0027, TESTS='test_|000|001').
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -61,7 +62,7 @@ run_it() {
 
 for bin in "$BUILD"/tests/test_*; do
 	[ -x "$bin" ] || continue
-	[[ -z "$pattern" || "$bin" == *$pattern* ]] || continue
+	[[ -z "$pattern" || "$bin" =~ $pattern ]] || continue
 	run_unit "$bin"
 done
 
@@ -72,7 +73,7 @@ done
 for t in "$BUILD"/tests/it/[0-9]*; do [ -x "$t" ] && its+=("$t"); done
 while IFS= read -r t; do
 	[ -n "$t" ] || continue
-	[[ -z "$pattern" || "$t" == *$pattern* ]] || continue
+	[[ -z "$pattern" || "$t" =~ $pattern ]] || continue
 	run_it "$t"
 done < <(for t in "${its[@]}"; do
 	printf '%s\t%s\n' "$(basename "$t")" "$t"

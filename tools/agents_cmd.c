@@ -29,6 +29,26 @@ static const char *str(const json_t *row, const char *key)
         return json_string_value(json_object_get(row, key));
 }
 
+static void usage(void)
+{
+        static const ka_cli_item_t options[] = {
+                {"--json", "print the rows as a JSON array of objects", NULL},
+                {NULL, NULL, NULL},
+        };
+        static const ka_cli_help_t help = {
+                .usage = "agents [--json]",
+                .description =
+                        "Lists the agents compiled into this binary, one row "
+                        "per source topic of each agent: a table 'name │ "
+                        "topic │ help', or with --json the same rows as JSON. "
+                        "The agents are those generate-agents wrote when this "
+                        "binary was made.",
+                .options = options,
+        };
+
+        ka_cli_help_print(stdout, &help);
+}
+
 int ka_agents_main(int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -49,9 +69,7 @@ int ka_agents_main(int argc, char **argv)
                         json = true;
                         break;
                 case 'h':
-                        printf("usage: kafkaaggregator agents [--json]\n\n"
-                               "Lists the agents compiled into this binary, "
-                               "one row per source topic.\n");
+                        usage();
                         return KA_EXIT_OK;
                 default:
                         return KA_EXIT_USAGE;

@@ -1,13 +1,15 @@
 /*
  * An Avro value -> JSON text printer that writes what avro-c's
  * avro_value_to_json() writes (jansson with JSON_ENSURE_ASCII and
- * JSON_PRESERVE_ORDER) but never refuses a value: jansson cannot hold NaN
- * or infinities, and aggregated records routinely carry NaN.
+ * JSON_PRESERVE_ORDER) but never refuses a value (jansson cannot hold NaN
+ * or infinities, and aggregated records routinely carry NaN) and writes
+ * numbers in their shortest text.
  */
 #include "avro_json.h"
 
 #include <avro.h>
 #include <errno.h>
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdbool.h>
@@ -109,8 +111,7 @@ static size_t utf8_next(const unsigned char *s, size_t len, uint32_t *cp)
         return need + 1;
 }
 
-/* A JSON string of UTF-8 text of len bytes. */
-static void put_text(FILE *out, const char *text, size_t len)
+void ka_avro_json_put_text(FILE *out, const char *text, size_t len)
 {
         const unsigned char *s = (const unsigned char *)text;
         size_t i = 0;
@@ -137,13 +138,37 @@ static void put_bytes(FILE *out, const void *buf, size_t len)
 }
 
 /*
- * jansson's real format: 17 significant digits always read back to the
- * same double, so avro-c's text is kept for every finite value. printf
- * follows LC_NUMERIC, but JSON needs '.': the first byte that is neither
- * a digit, a sign nor the exponent is the decimal point, and any more
- * (the rest of a multi-byte point) are dropped.
+ * The shortest of "%.1g" ... "%.17g" of d that reads back to exactly d.
+ * The correctly rounded text of n digits reads back whenever any text of n
+ * digits does, and then so does the one of n + 1 digits, so the first that
+ * reads back is the shortest there is. Every text of DBL_DIG digits reads
+ * back to a normal double, so the search starts there unless d is
+ * subnormal (or zero).
  */
-static void put_double(FILE *out, double d)
+static void shortest(char *buf, size_t size, double d)
+{
+        int prec = fabs(d) >= DBL_MIN ? DBL_DIG : 1;
+
+        for (; prec < DBL_DECIMAL_DIG; prec++) {
+                snprintf(buf, size, "%.*g", prec, d);
+                if (strtod(buf, NULL) == d)
+                        return;
+        }
+        snprintf(buf, size, "%.*g", DBL_DECIMAL_DIG, d);
+}
+
+/*
+ * A finite double in the shortest text that reads back to the same double
+ * (a float is printed as its double, exactly, so that it compares equal
+ * to the same value carried in a double elsewhere), with ".0" added to an integral value (so that it reads back
+ * as a real, as avro-c writes it) and the exponent without '+' or leading
+ * zeros. printf and strtod follow LC_NUMERIC, but JSON needs '.': the
+ * first byte that is neither a digit, a sign nor the exponent is the
+ * decimal point, and any more (the rest of a multi-byte point) are
+ * dropped. NaN and infinities, which JSON cannot hold, are the strings
+ * Confluent's console consumer prints.
+ */
+static void put_real(FILE *out, double d)
 {
         char buf[64], text[64];
         char *e;
@@ -158,7 +183,7 @@ static void put_double(FILE *out, double d)
                 fputs(d > 0 ? "\"Infinity\"" : "\"-Infinity\"", out);
                 return;
         }
-        snprintf(buf, sizeof(buf), "%.17g", d);
+        shortest(buf, sizeof(buf), d);
         for (const char *p = buf; *p; p++) {
                 if ((*p >= '0' && *p <= '9') || *p == '-' || *p == '+' ||
                     *p == 'e') {
@@ -215,7 +240,7 @@ static int put_object(FILE *out, const avro_value_t *value, int depth)
                 }
                 if (i)
                         fputs(", ", out);
-                put_text(out, name, strlen(name));
+                ka_avro_json_put_text(out, name, strlen(name));
                 fputs(": ", out);
                 if ((rc = put_value(out, &item, depth + 1)))
                         return rc;
@@ -267,7 +292,7 @@ static int put_union(FILE *out, const avro_value_t *value, int depth)
                 return EINVAL;
         }
         putc('{', out);
-        put_text(out, name, strlen(name));
+        ka_avro_json_put_text(out, name, strlen(name));
         fputs(": ", out);
         if ((rc = put_value(out, &branch, depth + 1)))
                 return rc;
@@ -316,12 +341,12 @@ static int put_value(FILE *out, const avro_value_t *value, int depth)
         case AVRO_FLOAT:
                 if ((rc = avro_value_get_float(value, &f)))
                         return rc;
-                put_double(out, (double)f);
+                put_real(out, (double)f);
                 return 0;
         case AVRO_DOUBLE:
                 if ((rc = avro_value_get_double(value, &d)))
                         return rc;
-                put_double(out, d);
+                put_real(out, d);
                 return 0;
         case AVRO_STRING:
                 if ((rc = avro_value_get_string(value, &str, &size)))
@@ -331,7 +356,7 @@ static int put_value(FILE *out, const avro_value_t *value, int depth)
                         size = 0;
                 else if (size && str[size - 1] == '\0')
                         size--;
-                put_text(out, str, size);
+                ka_avro_json_put_text(out, str, size);
                 return 0;
         case AVRO_BYTES:
                 if ((rc = avro_value_get_bytes(value, &buf, &size)))
@@ -354,7 +379,7 @@ static int put_value(FILE *out, const avro_value_t *value, int depth)
                         avro_set_error("enum symbol %d is out of range", b);
                         return EINVAL;
                 }
-                put_text(out, str, strlen(str));
+                ka_avro_json_put_text(out, str, strlen(str));
                 return 0;
         case AVRO_RECORD:
         case AVRO_MAP:

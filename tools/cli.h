@@ -8,6 +8,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 /* Exit statuses of every command. */
 #define KA_EXIT_OK    0
@@ -20,6 +21,53 @@ typedef struct ka_command_s {
         int (*run)(int argc, char **argv);
         const char *summary;
 } ka_command_t;
+
+/*
+ * One row of a help list: an option or an environment variable, what it
+ * does (a phrase, no final period) and its default (NULL: none), printed
+ * as "(default: DEFAULT)" after the text.
+ */
+typedef struct ka_cli_item_s {
+        const char *name;
+        const char *text;
+        const char *deflt;
+} ka_cli_item_t;
+
+/*
+ * A command's --help, in the layout every command shares:
+ *
+ *   usage: kafkaaggregator USAGE          (wrapped, more lines aligned)
+ *                                         (one more usage line per '\n')
+ *   DESCRIPTION                           (one paragraph, wrapped)
+ *
+ *   Commands:                             (the top level only)
+ *   Options:
+ *     NAME   TEXT (default: DEFAULT)      (aligned per list, wrapped)
+ *     -h, --help   print this help and exit
+ *   Environment:                          (when the command reads any)
+ *
+ *   EPILOG                                (when set)
+ *
+ * The lists of rows end at a row whose name is NULL, the environment at a
+ * NULL pointer; commands, environment and epilog may be NULL. Every line
+ * fits 79 columns but for words longer than that.
+ */
+typedef struct ka_cli_help_s {
+        const char *usage;
+        const char *description;
+        const ka_cli_item_t *commands;
+        const ka_cli_item_t *options;
+        const ka_cli_item_t *const *environment;
+        const char *epilog;
+} ka_cli_help_t;
+
+/* Prints help to out. */
+void ka_cli_help_print(FILE *out, const ka_cli_help_t *help);
+
+/* Environment rows, worded once for every command that reads them. */
+extern const ka_cli_item_t ka_cli_env_brokers, ka_cli_env_kafka_config,
+        ka_cli_env_registry, ka_cli_env_internal_registry, ka_cli_env_config,
+        ka_cli_env_group;
 
 /*
  * getopt_long with the CLI's error style: returns the option, -1 at the end

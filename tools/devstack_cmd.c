@@ -47,43 +47,58 @@ typedef struct opts_s {
 
 static void usage(void)
 {
-        printf("usage: kafkaaggregator dev-stack [--brokers N] "
-               "[--kafka-port P] [--registry-port P]\n"
-               "                                 [--config-file F] "
-               "[--partitions P] [--env-file F]\n"
-               "                                 [--topic NAME[:PARTITIONS]]..."
-               "\n\n"
-               "Runs librdkafka's mock Kafka cluster and a Confluent-"
-               "compatible Schema Registry\n"
-               "on 127.0.0.1 until SIGINT or SIGTERM. For development and "
-               "tests only.\n\n"
-               "options:\n"
-               "  --brokers N        mock brokers (1)\n"
-               "  --kafka-port P     port of the first broker, the next "
-               "ones follow (9092;\n"
-               "                     0 = any free ports)\n"
-               "  --registry-port P  Schema Registry port (8081; 0 = any "
-               "free port)\n"
-               "  --config-file F    create every source and aggregated "
-               "topic of this config\n"
-               "  --partitions P     partitions of those topics (4); other "
-               "topics are created\n"
-               "                     on first use with 4; with a config, "
-               "the workers' lease\n"
-               "                     topic $KAFKA_GROUP_ID.agents "
-               "(kafkaaggregator.agents) is\n"
-               "                     created too, one partition per "
-               "aggregated topic\n"
-               "  --topic N[:P]      create topic N with P partitions "
-               "(--partitions); repeatable\n"
-               "  --control-port P   serve the fault controls of "
-               "devstack/control.h (brokers\n"
-               "                     down and up, failing requests) on P "
-               "(0 = any free port)\n"
-               "  --env-file F       once ready, write KAFKA_BROKER_URL and "
-               "SCHEMA_REGISTRY_URL\n"
-               "                     lines to F (removed again at exit)\n"
-               "  --help             this text\n");
+        static const ka_cli_item_t options[] = {
+                {"--brokers N", "mock brokers", "1"},
+                {"--kafka-port P",
+                 "port of the first broker, the next ones follow; 0 for any "
+                 "free ports",
+                 "9092"},
+                {"--registry-port P",
+                 "Schema Registry port; 0 for any free port", "8081"},
+                {"--config-file F",
+                 "create every source and aggregated topic of this config, "
+                 "and the workers' lease topic $KAFKA_GROUP_ID.agents with "
+                 "one partition per aggregated topic",
+                 NULL},
+                {"--partitions P",
+                 "partitions of those topics; others are created on first "
+                 "use with 4",
+                 "4"},
+                {"--topic N[:P]",
+                 "create topic N with P partitions (else --partitions); "
+                 "repeatable",
+                 NULL},
+                {"--control-port P",
+                 "serve the fault controls of devstack/control.h (brokers "
+                 "down and up, failing requests) on P; 0 for any free port",
+                 NULL},
+                {"--env-file F",
+                 "once both serve, write KAFKA_BROKER_URL=, "
+                 "SCHEMA_REGISTRY_URL= and, with --control-port, "
+                 "KA_DEVSTACK_CONTROL_URL= lines to F, removed at exit",
+                 NULL},
+                {NULL, NULL, NULL},
+        };
+        static const ka_cli_item_t group = {
+                "KAFKA_GROUP_ID", "names the lease topic of --config-file",
+                "kafkaaggregator"};
+        static const ka_cli_item_t *const environment[] = {&group, NULL};
+        static const ka_cli_help_t help = {
+                .usage = CMD " [--brokers N] [--kafka-port P] "
+                             "[--registry-port P] [--config-file F] "
+                             "[--partitions P] [--topic N[:P]]... "
+                             "[--control-port P] [--env-file F]",
+                .description =
+                        "Runs librdkafka's mock Kafka cluster and a "
+                        "Confluent-compatible Schema Registry on 127.0.0.1 "
+                        "until SIGINT or SIGTERM, for development and tests "
+                        "only. With port 0 and --env-file, other commands "
+                        "find it by reading F into their environment.",
+                .options = options,
+                .environment = environment,
+        };
+
+        ka_cli_help_print(stdout, &help);
 }
 
 /* Returns -1 to go on, or an exit status. */

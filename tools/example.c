@@ -43,6 +43,9 @@
 #define PROGRESS_S 10
 /* The summary names each topic up to this many topics. */
 #define SUMMARY_TOPICS 20
+/* A macro's value as a string literal. */
+#define STR_(x) #x
+#define STR(x)  STR_(x)
 
 static volatile sig_atomic_t stop;
 
@@ -175,25 +178,43 @@ typedef enum topic_state_e {
 
 static void init_usage(void)
 {
-        printf("usage: kafkaaggregator init-example [--config-file F] "
-               "[--nfields N] [--partitions P]\n\n"
-               "Creates every source topic of the config (Admin API, "
-               "replication factor 1)\n"
-               "and registers its example schema under '<topic>-value': "
-               "`time` and\n"
-               "`value0` ... `value{N-1}`, all double.\n\n"
-               "options:\n"
-               "  --config-file F  aggregator config (AGGREGATOR_CONFIG_FILE, "
-               "default\n"
-               "                   " DEFAULT_CONFIG ")\n"
-               "  --nfields N      value fields per record, 0 to %d "
-               "(NFIELDS, default 10)\n"
-               "  --partitions P   partitions of a new topic "
-               "(TOPIC_PARTITIONS, default 4)\n"
-               "  -h, --help       this help\n\n"
-               "Environment: KAFKA_BROKER_URL, KAFKA_CONFIG_FILE, "
-               "SCHEMA_REGISTRY_URL.\n",
-               KA_EXAMPLE_MAX_FIELDS);
+        static const ka_cli_item_t options[] = {
+                {"--config-file F", "the aggregator config",
+                 "$AGGREGATOR_CONFIG_FILE, else " DEFAULT_CONFIG},
+                {"--nfields N",
+                 "value fields per record, 0 to " STR(KA_EXAMPLE_MAX_FIELDS),
+                 "$NFIELDS, else 10"},
+                {"--partitions P", "partitions of each topic it creates",
+                 "$TOPIC_PARTITIONS, else 4"},
+                {NULL, NULL, NULL},
+        };
+        static const ka_cli_item_t nfields = {"NFIELDS",
+                                              "--nfields when not given", "10"};
+        static const ka_cli_item_t partitions = {
+                "TOPIC_PARTITIONS", "--partitions when not given", "4"};
+        static const ka_cli_item_t *const environment[] = {
+                &ka_cli_env_brokers,
+                &ka_cli_env_kafka_config,
+                &ka_cli_env_registry,
+                &ka_cli_env_config,
+                &nfields,
+                &partitions,
+                NULL};
+        static const ka_cli_help_t help = {
+                .usage = "init-example [--config-file F] [--nfields N] "
+                         "[--partitions P]",
+                .description =
+                        "Creates every source topic of the config (Admin "
+                        "API, replication factor 1; on a broker that cannot, "
+                        "such as the dev stack's mock, it uses the topics "
+                        "already there and says so) and registers its "
+                        "example schema under '<topic>-value': `time` and "
+                        "`value0` ... `value{N-1}`, all double.",
+                .options = options,
+                .environment = environment,
+        };
+
+        ka_cli_help_print(stdout, &help);
 }
 
 /*
@@ -526,38 +547,49 @@ typedef struct target_s {
 
 static void produce_usage(void)
 {
-        printf("usage: kafkaaggregator produce [--frequency HZ] "
-               "[--max-messages N] [--config-file F]\n"
-               "                                [--array-length L]\n\n"
-               "Producer of plausible random data: one Confluent Avro "
-               "message per source topic\n"
-               "of the config (topic patterns expanded against the "
-               "registry) per tick, using\n"
-               "the latest '<topic>-value' schema, whatever its types: "
-               "`time` and SAL's\n"
-               "`*Stamp` fields = now (Unix seconds), sequence numbers count, "
-               "doubles and\n"
-               "floats uniform in [0, 1), ints in [0, 100), longs in [0, "
-               "1e6), strings of 8\n"
-               "letters, arrays as long as their default value (else %d).\n\n"
-               "options:\n"
-               "  --frequency HZ     ticks per second (FREQUENCY, default "
-               "10)\n"
-               "  --max-messages N   messages per topic, N < 1 runs until "
-               "SIGINT/SIGTERM\n"
-               "                     (MAX_MESSAGES, default 10)\n"
-               "  --config-file F    aggregator config "
-               "(AGGREGATOR_CONFIG_FILE, default\n"
-               "                     " DEFAULT_CONFIG ")\n"
-               "  --array-length L   elements of every array, 1 to %d "
-               "(ARRAY_LENGTH; default:\n"
-               "                     each array field's default length)\n"
-               "  -h, --help         this help\n\n"
-               "A run longer than %d s logs its progress every %d s. "
-               "Environment:\n"
-               "KAFKA_BROKER_URL, KAFKA_CONFIG_FILE, SCHEMA_REGISTRY_URL.\n",
-               KA_PLAUSIBLE_ARRAY_LENGTH, KA_PLAUSIBLE_MAX_ARRAY, PROGRESS_S,
-               PROGRESS_S);
+        static const ka_cli_item_t options[] = {
+                {"--frequency HZ", "ticks per second", "$FREQUENCY, else 10"},
+                {"--max-messages N",
+                 "messages per topic; N < 1 runs until SIGINT or SIGTERM",
+                 "$MAX_MESSAGES, else 10"},
+                {"--config-file F", "the aggregator config",
+                 "$AGGREGATOR_CONFIG_FILE, else " DEFAULT_CONFIG},
+                {"--array-length L",
+                 "elements of every array, 1 to " STR(KA_PLAUSIBLE_MAX_ARRAY),
+                 "$ARRAY_LENGTH, else each array field's default length, "
+                 "else " STR(KA_PLAUSIBLE_ARRAY_LENGTH)},
+                {NULL, NULL, NULL},
+        };
+        static const ka_cli_item_t frequency = {
+                "FREQUENCY", "--frequency when not given", "10"};
+        static const ka_cli_item_t max_messages = {
+                "MAX_MESSAGES", "--max-messages when not given", "10"};
+        static const ka_cli_item_t array_length = {
+                "ARRAY_LENGTH", "--array-length when not given", NULL};
+        static const ka_cli_item_t *const environment[] = {
+                &ka_cli_env_brokers,  &ka_cli_env_kafka_config,
+                &ka_cli_env_registry, &ka_cli_env_config,
+                &frequency,           &max_messages,
+                &array_length,        NULL};
+        static const ka_cli_help_t help = {
+                .usage = "produce [--frequency HZ] [--max-messages N] "
+                         "[--config-file F] [--array-length L]",
+                .description =
+                        "Producer of plausible random data: one Confluent "
+                        "Avro message per source topic of the config (topic "
+                        "patterns expanded against the registry) per tick, "
+                        "using the latest '<topic>-value' schema, whatever "
+                        "its types: `time` and SAL's `*Stamp` fields = now "
+                        "(Unix seconds), sequence numbers count, doubles and "
+                        "floats uniform in [0, 1), ints in [0, 100), longs "
+                        "in [0, 1e6), strings of 8 letters. Prints one "
+                        "summary line; a run longer than " STR(
+                                PROGRESS_S) " s logs its progress every " STR(PROGRESS_S) " s.",
+                .options = options,
+                .environment = environment,
+        };
+
+        ka_cli_help_print(stdout, &help);
 }
 
 /*
@@ -628,7 +660,7 @@ static int expand_patterns(const char *cmd, ka_config_t *cfg,
                 goto out;
         }
         err = ka_config_expand(cfg, (const char *const *)topics, n, where, NULL,
-                               errstr, sizeof(errstr));
+                               NULL, errstr, sizeof(errstr));
         if (err) {
                 /* A FILE:LINE:COL diagnostic stands on its own. */
                 fprintf(stderr, "%s\n", errstr);

@@ -30,17 +30,54 @@ static const ka_command_t commands[] = {
 
 static void usage(FILE *out)
 {
-        fprintf(out,
-                "usage: kafkaaggregator [-l crit|error|warn|info|debug] "
-                "COMMAND [OPTIONS]\n"
-                "       kafkaaggregator --version\n\n"
-                "Aggregates Kafka telemetry into tumbling windows of summary "
-                "statistics.\n\ncommands:\n");
+        static const ka_cli_item_t options[] = {
+                {"-l, --loglevel LEVEL",
+                 "log on stderr at LEVEL and above: crit, error, warn, info "
+                 "or debug",
+                 "info"},
+                {"--version", "print the version and exit", NULL},
+                {NULL, NULL, NULL},
+        };
+        static const ka_cli_item_t output_dir = {
+                "AGENTS_OUTPUT_DIR", "generate-agents' output", "agents"};
+        static const ka_cli_item_t example = {
+                "TOPIC_PARTITIONS, NFIELDS, FREQUENCY, MAX_MESSAGES, "
+                "ARRAY_LENGTH",
+                "defaults of the example commands' options", NULL};
+        static const ka_cli_item_t *const environment[] = {
+                &ka_cli_env_brokers,
+                &ka_cli_env_kafka_config,
+                &ka_cli_env_registry,
+                &ka_cli_env_internal_registry,
+                &ka_cli_env_config,
+                &output_dir,
+                &ka_cli_env_group,
+                &example,
+                NULL,
+        };
+        ka_cli_item_t items[KA_ARRAY_SIZE(commands) + 1];
+        ka_cli_help_t help = {
+                .usage = "[-l LEVEL] COMMAND [OPTIONS]\n--version",
+                .description =
+                        "Aggregates Kafka telemetry into tumbling windows of "
+                        "summary statistics. generate-agents renders one C "
+                        "agent per aggregated topic of the config from the "
+                        "source topics' Avro schemas; make compiles them "
+                        "into this binary, and its worker command runs "
+                        "them. Command-line options win over the "
+                        "environment.",
+                .commands = items,
+                .options = options,
+                .environment = environment,
+                .epilog = "Run 'kafkaaggregator COMMAND --help' for the "
+                          "options of a command.",
+        };
+
         for (size_t i = 0; i < KA_ARRAY_SIZE(commands); i++)
-                fprintf(out, "  %-16s %s\n", commands[i].name,
-                        commands[i].summary);
-        fprintf(out, "\nRun 'kafkaaggregator COMMAND --help' for the options "
-                     "of a command.\n");
+                items[i] = (ka_cli_item_t){commands[i].name,
+                                           commands[i].summary, NULL};
+        items[KA_ARRAY_SIZE(commands)] = (ka_cli_item_t){NULL, NULL, NULL};
+        ka_cli_help_print(out, &help);
 }
 
 int main(int argc, char **argv)

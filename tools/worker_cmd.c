@@ -19,16 +19,41 @@ static void on_signal(int sig)
         stop_flag = 1;
 }
 
-static const char usage[] =
-        "usage: kafkaaggregator worker [--web-port 6066] [--web-host ADDR] "
-        "[--without-web]\n\n"
-        "Runs every agent compiled into this binary until SIGTERM or "
-        "SIGINT.\n"
-        "Environment: KAFKA_BROKER_URL, KAFKA_GROUP_ID, KAFKA_CONFIG_FILE,\n"
-        "SCHEMA_REGISTRY_URL, INTERNAL_SCHEMA_REGISTRY_URL.\n\n"
-        "  --web-port P     serve /metrics, /health and /agents on port P\n"
-        "  --web-host ADDR  address to serve on (default 127.0.0.1)\n"
-        "  --without-web    no HTTP server\n";
+static void usage(void)
+{
+        static const ka_cli_item_t options[] = {
+                {"--web-port P",
+                 "serve /metrics, /health, /ready and /agents on port P, 0 "
+                 "for any free one",
+                 "6066"},
+                {"--web-host ADDR", "the address to serve on", "127.0.0.1"},
+                {"--without-web", "serve no HTTP at all", NULL},
+                {NULL, NULL, NULL},
+        };
+        static const ka_cli_item_t *const environment[] = {
+                &ka_cli_env_brokers,
+                &ka_cli_env_kafka_config,
+                &ka_cli_env_group,
+                &ka_cli_env_registry,
+                &ka_cli_env_internal_registry,
+                NULL,
+        };
+        static const ka_cli_help_t help = {
+                .usage = CMD " [--web-port P] [--web-host ADDR] "
+                             "[--without-web]",
+                .description =
+                        "Runs every agent compiled into this binary (see "
+                        "'kafkaaggregator agents') until SIGTERM or SIGINT: "
+                        "consumes the source topics, aggregates their "
+                        "messages in tumbling windows and produces one "
+                        "record per closed window to the aggregated topic. "
+                        "Workers that share KAFKA_GROUP_ID share the agents.",
+                .options = options,
+                .environment = environment,
+        };
+
+        ka_cli_help_print(stdout, &help);
+}
 
 int ka_worker_main(int argc, char **argv)
 {
@@ -62,7 +87,7 @@ int ka_worker_main(int argc, char **argv)
                         with_web = false;
                         break;
                 case 'h':
-                        fputs(usage, stdout);
+                        usage();
                         return KA_EXIT_OK;
                 default:
                         return KA_EXIT_USAGE;

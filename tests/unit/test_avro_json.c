@@ -1,12 +1,15 @@
 /*
  * The Avro -> JSON printer of `consume` against avro-c: random values of a
- * schema with every type print byte for byte what avro_value_to_json()
- * prints; NaN and infinities, which avro-c refuses, print as the strings
- * "NaN", "Infinity" and "-Infinity" wherever a float or double can sit;
- * doubles read back to the same bits; and strings that are not UTF-8 still
- * print.
+ * schema with every type print what avro_value_to_json() prints, byte for
+ * byte but for numbers, which read back to the same values; numbers are
+ * the shortest text that reads back to the same double (a float's double
+ * for a float); NaN and
+ * infinities, which avro-c refuses, print as the strings "NaN", "Infinity"
+ * and "-Infinity" wherever a float or double can sit; and strings that are
+ * not UTF-8 still print.
  */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -88,6 +91,74 @@ static char *avro_c_json(const avro_value_t *value)
         if (avro_value_to_json(value, 1, &json))
                 return NULL;
         return json;
+}
+
+/* The length of the JSON number at s, 0 when none starts there. */
+static size_t number_len(const char *s)
+{
+        size_t n = strspn(s, "-");
+
+        if (n > 1 || s[n] < '0' || s[n] > '9')
+                return 0;
+        return n + strspn(s + n, "0123456789.eE+-");
+}
+
+/* Whether the JSON number s[0..len) reads as a real, not an integer. */
+static bool is_real(const char *s, size_t len)
+{
+        return memchr(s, '.', len) || memchr(s, 'e', len) ||
+               memchr(s, 'E', len);
+}
+
+/*
+ * Whether got (ka_avro_json()) says what want (avro-c's text of the same
+ * value) says: the same bytes outside numbers, and each number reading
+ * back to the same double, a real where avro-c wrote a real.
+ */
+static bool same_json(const char *got, const char *want)
+{
+        bool in_string = false;
+
+        while (*got && *want) {
+                size_t gn = in_string ? 0 : number_len(got),
+                       wn = in_string ? 0 : number_len(want);
+                double g, w;
+
+                if (!gn || !wn) {
+                        if (*got != *want)
+                                return false;
+                        if (in_string && *got == '\\') {
+                                if (got[1] != want[1])
+                                        return false;
+                                got++;
+                                want++;
+                        } else if (*got == '"') {
+                                in_string = !in_string;
+                        }
+                        got++;
+                        want++;
+                        continue;
+                }
+                if (!is_real(want, wn)) {
+                        /* ints and longs: the same digits */
+                        if (gn != wn || memcmp(got, want, wn))
+                                return false;
+                } else {
+                        char *end;
+
+                        w = strtod(want, &end);
+                        assert_true((size_t)(end - want) == wn);
+                        g = strtod(got, &end);
+                        assert_true((size_t)(end - got) == gn);
+                        if (!is_real(got, gn))
+                                return false;
+                        if (memcmp(&g, &w, sizeof(g)))
+                                return false;
+                }
+                got += gn;
+                want += wn;
+        }
+        return *got == *want;
 }
 
 static void field(avro_value_t *rec, const char *name, avro_value_t *out)
@@ -352,7 +423,7 @@ static void test_same_as_avro_c(void **state)
                 assert_non_null(want);
                 got = ka_avro_json(&fx.value);
                 assert_non_null(got);
-                if (strcmp(got, want))
+                if (!same_json(got, want))
                         fail_msg("round %d:\n got %s\nwant %s", round, got,
                                  want);
                 assert_null(strchr(got, '\n'));
@@ -395,7 +466,7 @@ static void test_top_level_scalars(void **state)
                         got = ka_avro_json(&fx.value);
                         assert_non_null(want);
                         assert_non_null(got);
-                        if (strcmp(got, want))
+                        if (!same_json(got, want))
                                 fail_msg("%s:\n got %s\nwant %s", schemas[i],
                                          got, want);
                         free(want);
@@ -698,50 +769,79 @@ static void test_nan_record_parses(void **state)
         ka_test_writer_release(&fx);
 }
 
-/* ---- doubles read back exactly ---------------------------------------- */
+/* ---- numbers: shortest text that reads back exactly ------------------ */
 
-static void check_round_trip(avro_value_t *dv, avro_value_t *fv, double d)
+/* Significant digits of the number text s: its mantissa's digits without
+ * leading and trailing zeros. */
+static int significant_digits(const char *s)
+{
+        char digits[64];
+        size_t n = 0, first = 0;
+
+        for (; *s && *s != 'e' && *s != 'E'; s++)
+                if (*s >= '0' && *s <= '9' && n < sizeof(digits))
+                        digits[n++] = *s;
+        while (first < n && digits[first] == '0')
+                first++;
+        while (n > first && digits[n - 1] == '0')
+                n--;
+        return (int)(n - first);
+}
+
+/* Whether text reads back to exactly d. */
+static bool reads_back(const char *text, double d)
+{
+        double back = strtod(text, NULL);
+
+        return !memcmp(&back, &d, sizeof(d));
+}
+
+/*
+ * value printed alone (a float holding d when is_float): a JSON real
+ * that reads back to d, exactly, with the same value as avro-c's text,
+ * and in the fewest significant digits: the correctly rounded text of
+ * one digit fewer does not read back.
+ */
+static void check_shortest(avro_value_t *value, double d, bool is_float)
 {
         json_error_t error;
         json_t *doc;
-        char *got, *want;
+        char *got, *want, fewer[400];
         double back;
-        float f = (float)d, fback;
+        int n;
 
-        avro_value_set_double(dv, d);
-        got = ka_avro_json(dv);
+        if (is_float) {
+                d = (double)(float)d;
+                assert_int_equal(avro_value_set_float(value, (float)d), 0);
+        } else {
+                assert_int_equal(avro_value_set_double(value, d), 0);
+        }
+        got = ka_avro_json(value);
         assert_non_null(got);
-        want = avro_c_json(dv);
+        want = avro_c_json(value);
         assert_non_null(want);
-        assert_string_equal(got, want);
+        if (!same_json(got, want))
+                fail_msg("%.17g printed as %s, avro-c %s", d, got, want);
         doc = json_loads(got, JSON_DECODE_ANY, &error);
         assert_non_null(doc);
         /* A real, not an integer: "2" would read back as an int. */
         assert_true(json_is_real(doc));
         back = json_real_value(doc);
-        if (memcmp(&back, &d, sizeof(d)))
+        if (!reads_back(got, d) || memcmp(&back, &d, sizeof(d)))
                 fail_msg("%.17g printed as %s reads back as %.17g", d, got,
                          back);
+        n = significant_digits(got);
+        assert_true(n <= 17 && (n > 0 || d == 0));
+        snprintf(fewer, sizeof(fewer), "%.*g", n - 1, d);
+        if (n > 1 && reads_back(fewer, d))
+                fail_msg("%s %.17g printed as %s, but %s reads back too",
+                         is_float ? "float" : "double", d, got, fewer);
         json_decref(doc);
         free(got);
         free(want);
-
-        if (!isfinite(f))
-                return;
-        avro_value_set_float(fv, f);
-        got = ka_avro_json(fv);
-        doc = json_loads(got, JSON_DECODE_ANY, &error);
-        assert_non_null(doc);
-        assert_true(json_is_real(doc));
-        fback = (float)json_real_value(doc);
-        if (memcmp(&fback, &f, sizeof(f)))
-                fail_msg("float %.9g printed as %s reads back as %.9g",
-                         (double)f, got, (double)fback);
-        json_decref(doc);
-        free(got);
 }
 
-static void test_doubles_round_trip(void **state)
+static void test_numbers_shortest(void **state)
 {
         static const double values[] = {
                 0.1,     1e300,    5e-324, -0.0,     0.0,  DBL_MAX,
@@ -752,42 +852,89 @@ static void test_doubles_round_trip(void **state)
 
         ka_test_writer_init(&dfx, "\"double\"");
         ka_test_writer_init(&ffx, "\"float\"");
-        for (size_t i = 0; i < KA_ARRAY_SIZE(values); i++)
-                check_round_trip(&dfx.value, &ffx.value, values[i]);
-        for (int i = 0; i < 5000; i++)
-                check_round_trip(&dfx.value, &ffx.value, rnd_finite());
+        for (size_t i = 0; i < KA_ARRAY_SIZE(values); i++) {
+                check_shortest(&dfx.value, values[i], false);
+                if (isfinite((float)values[i]))
+                        check_shortest(&ffx.value, values[i], true);
+        }
+        for (int i = 0; i < 5000; i++) {
+                check_shortest(&dfx.value, rnd_finite(), false);
+                check_shortest(&ffx.value, rnd_float(), true);
+        }
         ka_test_writer_release(&dfx);
         ka_test_writer_release(&ffx);
 }
 
-/* Texts whose form is known from C's "%.17g" and JSON's grammar. */
-static void test_double_text(void **state)
+/* Texts known from the shortest round trip and JSON's grammar, where
+ * avro-c writes "%.17g". A float prints as its double, exactly. */
+static void test_number_text(void **state)
 {
         static const struct {
                 double value;
                 const char *text;
-        } cases[] = {
-                {0.1, "0.10000000000000001"},
-                {1e300, "1.0000000000000001e300"},
-                {5e-324, "4.9406564584124654e-324"},
+        } doubles[] = {
+                {0.1, "0.1"},
+                {0.1 + 0.2, "0.30000000000000004"},
+                {1.0 / 3, "0.3333333333333333"},
+                {(double)0.1f, "0.10000000149011612"},
+                {1e300, "1e300"},
+                {5e-324, "5e-324"},
                 {-0.0, "-0.0"},
                 {2.0, "2.0"},
                 {1e22, "1e22"},
-                {1e16, "10000000000000000.0"},
-                {1.5e-7, "1.4999999999999999e-7"},
+                {1e16, "1e16"},
+                {1.5e-7, "1.5e-7"},
+                {1795322410.5, "1795322410.5"},
+                {123456789012345.0, "123456789012345.0"},
+                {DBL_MAX, "1.7976931348623157e308"},
+        };
+        static const struct {
+                float value;
+                const char *text;
+        } floats[] = {
+                {0.1f, "0.10000000149011612"},
+                {0.5f, "0.5"},
+                {16777216.0f, "16777216.0"},
+                {FLT_MAX, "3.4028234663852886e38"},
+                {1e-45f, "1.401298464324817e-45"},
+                {-0.0f, "-0.0"},
+                {1.0f / 3, "0.3333333432674408"},
         };
         ka_test_writer_t fx;
 
         ka_test_writer_init(&fx, "\"double\"");
-        for (size_t i = 0; i < KA_ARRAY_SIZE(cases); i++) {
+        for (size_t i = 0; i < KA_ARRAY_SIZE(doubles); i++) {
                 char *got;
 
-                avro_value_set_double(&fx.value, cases[i].value);
+                avro_value_set_double(&fx.value, doubles[i].value);
                 got = ka_avro_json(&fx.value);
-                assert_string_equal(got, cases[i].text);
+                assert_string_equal(got, doubles[i].text);
                 free(got);
         }
         ka_test_writer_release(&fx);
+        ka_test_writer_init(&fx, "\"float\"");
+        for (size_t i = 0; i < KA_ARRAY_SIZE(floats); i++) {
+                char *got;
+
+                avro_value_set_float(&fx.value, floats[i].value);
+                got = ka_avro_json(&fx.value);
+                assert_string_equal(got, floats[i].text);
+                free(got);
+        }
+        ka_test_writer_release(&fx);
+}
+
+/* The comparison with avro-c's text tells numbers apart. */
+static void test_same_json_differs(void **state)
+{
+        assert_true(same_json("{\"a\": 0.1}", "{\"a\": 0.10000000000000001}"));
+        assert_false(same_json("[0.1]", "[0.10000000149011612]"));
+        assert_false(same_json("{\"a\": 0.1}", "{\"a\": 0.10000000000000002}"));
+        assert_false(same_json("{\"a\": 2}", "{\"a\": 2.0}"));
+        assert_false(same_json("{\"a\": 1, \"b\": 2}", "{\"a\": 1, \"b\": 3}"));
+        assert_false(same_json("{\"a\": 10}", "{\"a\": 1}"));
+        assert_false(same_json("\"x1\"", "\"x2\""));
+        assert_false(same_json("[9007199254740993]", "[9007199254740992]"));
 }
 
 /* ---- text avro-c cannot print ------------------------------------------ */
@@ -884,8 +1031,9 @@ int main(void)
                 cmocka_unit_test(test_bytes_escapes),
                 cmocka_unit_test(test_non_finite_everywhere),
                 cmocka_unit_test(test_nan_record_parses),
-                cmocka_unit_test(test_doubles_round_trip),
-                cmocka_unit_test(test_double_text),
+                cmocka_unit_test(test_numbers_shortest),
+                cmocka_unit_test(test_number_text),
+                cmocka_unit_test(test_same_json_differs),
                 cmocka_unit_test(test_bad_utf8),
                 cmocka_unit_test(test_error),
         };

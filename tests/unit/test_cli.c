@@ -1,11 +1,14 @@
 /*
- * The CLI helpers: log levels, number parsing and environment defaults.
+ * The CLI helpers: log levels, number parsing, environment defaults and
+ * the help layout.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -60,6 +63,73 @@ static void env_defaults(void **state)
         assert_string_equal(ka_env("KA_TEST_ENV", "def"), "def");
 }
 
+/* The help layout of every command, byte for byte. */
+static void help_layout(void **state)
+{
+        static const ka_cli_item_t options[] = {
+                {"--short X", "a short one", "1"},
+                {"--a-very-long-option-name VALUE",
+                 "its text starts on the next line", NULL},
+                {"--wrapped N",
+                 "a text long enough to be wrapped onto a second line under "
+                 "the first",
+                 "$ENV_VAR, else 42"},
+                {NULL, NULL, NULL},
+        };
+        static const ka_cli_item_t var = {"SOME_VAR", "what it sets",
+                                          "a default too long to stay whole "
+                                          "on the line where it starts"};
+        static const ka_cli_item_t *const environment[] = {&var, NULL};
+        static const ka_cli_help_t help = {
+                .usage = "cmd [--short X] [--a-very-long-option-name VALUE] "
+                         "[--wrapped N] [--more M] [--and-more]\n"
+                         "cmd --other",
+                .description = "Does what it does, in a description long "
+                               "enough to need two lines of the help text "
+                               "when wrapped.",
+                .options = options,
+                .environment = environment,
+                .epilog = "The end.",
+        };
+        static const char want[] =
+                "usage: kafkaaggregator cmd [--short X] "
+                "[--a-very-long-option-name VALUE]\n"
+                "                           [--wrapped N] [--more M] "
+                "[--and-more]\n"
+                "       kafkaaggregator cmd --other\n"
+                "\n"
+                "Does what it does, in a description long enough to need "
+                "two lines of the help\n"
+                "text when wrapped.\n"
+                "\n"
+                "Options:\n"
+                "  --short X               a short one (default: 1)\n"
+                "  --a-very-long-option-name VALUE\n"
+                "                          its text starts on the next "
+                "line\n"
+                "  --wrapped N             a text long enough to be wrapped "
+                "onto a second line\n"
+                "                          under the first "
+                "(default: $ENV_VAR, else 42)\n"
+                "  -h, --help              print this help and exit\n"
+                "\n"
+                "Environment:\n"
+                "  SOME_VAR  what it sets (default: a default too long to "
+                "stay whole on the line\n"
+                "            where it starts)\n"
+                "\n"
+                "The end.\n";
+        char *got = NULL;
+        size_t len = 0;
+        FILE *out = open_memstream(&got, &len);
+
+        assert_non_null(out);
+        ka_cli_help_print(out, &help);
+        assert_int_equal(fclose(out), 0);
+        assert_string_equal(got, want);
+        free(got);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -67,6 +137,7 @@ int main(void)
                 cmocka_unit_test(log_level_filters),
                 cmocka_unit_test(numbers_in_range),
                 cmocka_unit_test(env_defaults),
+                cmocka_unit_test(help_layout),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1036,8 +1036,8 @@ static void pattern_expands(void **state)
         FILE *mem = open_memstream(&report, &report_len);
 
         assert_int_equal(ka_config_expand(cfg, topics, KA_ARRAY_SIZE(topics),
-                                          "the test's topics", mem, errstr,
-                                          sizeof(errstr)),
+                                          "the test's topics", mem, NULL,
+                                          errstr, sizeof(errstr)),
                          KA_OK);
         fclose(mem);
         assert_int_equal(cfg->npatterns, 0);
@@ -1090,8 +1090,8 @@ static void pattern_expands(void **state)
         assert_string_equal(report, want);
         free(report);
         /* Nothing left to expand: nothing happens. */
-        assert_int_equal(ka_config_expand(cfg, topics, 0, "none", NULL, errstr,
-                                          sizeof(errstr)),
+        assert_int_equal(ka_config_expand(cfg, topics, 0, "none", NULL, NULL,
+                                          errstr, sizeof(errstr)),
                          KA_OK);
         assert_int_equal(cfg->ntopics, 5);
         ka_config_destroy(cfg);
@@ -1110,7 +1110,7 @@ static void expect_expand_error(const char *text, const char *const *topics,
         before = cfg->ntopics;
         npatterns = cfg->npatterns;
         assert_int_equal(ka_config_expand(cfg, topics, n, "the test's topics",
-                                          NULL, errstr, sizeof(errstr)),
+                                          NULL, NULL, errstr, sizeof(errstr)),
                          KA_ERR_INVALID);
         snprintf(full, sizeof(full), "%s:%s", path, want);
         assert_string_equal(errstr, full);
@@ -1257,6 +1257,117 @@ static void pattern_errors(void **state)
                      "source topic");
 }
 
+/* What a keep-going run reported: the lines, each after "|". */
+typedef struct collected_s {
+        char text[2048];
+        size_t len;
+} collected_t;
+
+static void collect(void *opaque, ka_err_t err, const char *msg)
+{
+        collected_t *c = opaque;
+
+        assert_int_equal(err, KA_ERR_INVALID);
+        c->len += (size_t)snprintf(c->text + c->len, sizeof(c->text) - c->len,
+                                   "|%s", msg);
+}
+
+/* Every faulty aggregated topic is reported and left out; the good ones
+ * load; a fault outside any topic still ends the load. */
+static void load_each_reports_every_topic(void **state)
+{
+        static const char text[] = "aggregated_topics:\n"
+                                   "  - name: a\n"
+                                   "    filter: {source_topics: [{name: s}]}\n"
+                                   "  - name: b\n"
+                                   "    window_aggregation: {operations: [x]}\n"
+                                   "    filter: {source_topics: [{name: s}]}\n"
+                                   "  - name: c\n"
+                                   "    filter: {source_topics: [{name: s}]}\n"
+                                   "  - name: a\n"
+                                   "    filter: {source_topics: [{name: t}]}\n"
+                                   "  - name: d\n"
+                                   "    filter: {source_topics: []}\n";
+        collected_t got = {0};
+        ka_config_errors_t errors = {.fn = collect, .opaque = &got};
+        char path[64], errstr[512] = "", want[1024];
+        ka_config_t *cfg;
+
+        (void)state;
+        write_temp(text, path);
+        cfg = ka_config_load_each(path, &errors, errstr, sizeof(errstr));
+        assert_non_null(cfg);
+        assert_int_equal(errors.n, 3);
+        snprintf(want, sizeof(want),
+                 "|%s:5:39: error: unknown operation 'x' (expected min, q1, "
+                 "mean, median, stdev, q3, max or sum)"
+                 "|%s:9:11: error: duplicate aggregated topic 'a' (first at "
+                 "2:11)"
+                 "|%s:12:29: error: 'source_topics' of aggregated topic 'd' "
+                 "is empty",
+                 path, path, path);
+        assert_string_equal(got.text, want);
+        assert_int_equal(cfg->ntopics, 2);
+        assert_string_equal(cfg->topics[0].name, "a");
+        assert_string_equal(cfg->topics[0].sources[0].name, "s");
+        assert_string_equal(cfg->topics[1].name, "c");
+        ka_config_destroy(cfg);
+        /* Without errors: the first one, as ka_config_load() gives. */
+        assert_null(ka_config_load_each(path, NULL, errstr, sizeof(errstr)));
+        snprintf(want, sizeof(want),
+                 "%s:5:39: error: unknown operation 'x' (expected min, q1, "
+                 "mean, median, stdev, q3, max or sum)",
+                 path);
+        assert_string_equal(errstr, want);
+        unlink(path);
+
+        write_temp("aggregated_topics: {}\n", path);
+        errors.n = 0;
+        assert_null(ka_config_load_each(path, &errors, errstr, sizeof(errstr)));
+        assert_int_equal(errors.n, 0);
+        unlink(path);
+}
+
+/* Expansion errors with a sink: each reported, what it is about left out. */
+static void expand_each_reports_every_template(void **state)
+{
+        static const char *const topics[] = {"a.one", "a.two", "b.one"};
+        static const char text[] =
+                "aggregated_topics:\n"
+                "  - name: \"{source_topic_name}-x\"\n"
+                "    filter: {source_topics: [{regex: \"c\\\\..*\"}]}\n"
+                "  - name: \"{source_topic_name}-x\"\n"
+                "    filter: {source_topics: [{regex: \"a\\\\..*\"}]}\n"
+                "  - name: a.two-x\n"
+                "    filter: {source_topics: [{name: b.one}]}\n";
+        collected_t got = {0};
+        ka_config_errors_t errors = {.fn = collect, .opaque = &got};
+        char path[64], errstr[512] = "", want[1024];
+        ka_config_t *cfg = load_text(text, path, errstr, sizeof(errstr));
+
+        (void)state;
+        if (!cfg)
+                fail_msg("did not load: %s", errstr);
+        assert_int_equal(ka_config_expand(cfg, topics, 3, "the test's topics",
+                                          NULL, &errors, errstr,
+                                          sizeof(errstr)),
+                         KA_OK);
+        snprintf(want, sizeof(want),
+                 "|%s:3:38: error: regex 'c\\..*' matches no topic among "
+                 "the 3 of the test's topics"
+                 "|%s:6:11: error: aggregated topic 'a.two-x' (from source "
+                 "topic 'b.one') is also made at 4:11 (from source topic "
+                 "'a.two')",
+                 path, path);
+        assert_string_equal(got.text, want);
+        assert_int_equal(errors.n, 2);
+        assert_int_equal(cfg->ntopics, 2);
+        assert_string_equal(cfg->topics[0].name, "a.one-x");
+        assert_string_equal(cfg->topics[1].name, "a.two-x");
+        assert_string_equal(cfg->topics[1].sources[0].name, "a.two");
+        ka_config_destroy(cfg);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1284,6 +1395,8 @@ int main(void)
                 cmocka_unit_test(pattern_expands),
                 cmocka_unit_test(pattern_expand_errors),
                 cmocka_unit_test(pattern_errors),
+                cmocka_unit_test(load_each_reports_every_topic),
+                cmocka_unit_test(expand_each_reports_every_template),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

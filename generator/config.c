@@ -50,8 +50,9 @@ static ka_config_pos_t pos_of(const yaml_node_t *node)
         return pos_of_mark(node->start_mark);
 }
 
-static void vformat(const char *path, ka_config_pos_t pos, char *errstr,
-                    size_t errstr_size, const char *fmt, va_list ap)
+__attribute__((format(printf, 5, 0))) static void
+vformat(const char *path, ka_config_pos_t pos, char *errstr, size_t errstr_size,
+        const char *fmt, va_list ap)
 {
         int n;
 
@@ -1125,11 +1126,7 @@ static char *read_file(const char *path, size_t *len)
 ka_config_t *ka_config_load(const char *path, char *errstr, size_t errstr_size)
 {
         loader_t ld = {path, NULL, errstr, errstr_size};
-        yaml_document_t doc, extra;
-        bool have_doc = false, ok = false;
-        yaml_parser_t parser;
         ka_config_t *cfg;
-        yaml_node_t *root;
         size_t len = 0;
         char *buf;
 
@@ -1139,16 +1136,30 @@ ka_config_t *ka_config_load(const char *path, char *errstr, size_t errstr_size)
                         "cannot read the file: %s", strerror(errno));
                 return NULL;
         }
+        cfg = ka_config_load_buffer(path, buf, len, errstr, errstr_size);
+        free(buf);
+        return cfg;
+}
+
+ka_config_t *ka_config_load_buffer(const char *path, const char *buf,
+                                   size_t len, char *errstr, size_t errstr_size)
+{
+        loader_t ld = {path, NULL, errstr, errstr_size};
+        yaml_document_t doc, extra;
+        bool have_doc = false, ok = false;
+        yaml_parser_t parser;
+        ka_config_t *cfg;
+        yaml_node_t *root;
+
         cfg = calloc(1, sizeof(*cfg));
         if (!cfg || !(cfg->path = strdup(path))) {
                 fail_at(&ld, (ka_config_pos_t){0, 0}, "out of memory");
                 free(cfg);
-                free(buf);
                 return NULL;
         }
         if (!yaml_parser_initialize(&parser)) {
                 fail_at(&ld, (ka_config_pos_t){0, 0}, "out of memory");
-                goto out_buf;
+                goto out_cfg;
         }
         yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
         if (!yaml_parser_load(&parser, &doc)) {
@@ -1181,8 +1192,7 @@ out:
         if (have_doc)
                 yaml_document_delete(&doc);
         yaml_parser_delete(&parser);
-out_buf:
-        free(buf);
+out_cfg:
         if (!ok) {
                 ka_config_destroy(cfg);
                 return NULL;

@@ -9,7 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static void vreport(const char *cmd, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void
+vreport(const char *cmd, const char *fmt, va_list ap)
 {
         if (cmd)
                 fprintf(stderr, "kafkaaggregator: %s: ", cmd);

@@ -1,0 +1,57 @@
+/*
+ * The YAML config loader (`aggregator-config.yaml`): any text loads into a
+ * config or fails with one line `fuzz.yaml[:LINE:COL]: error: MESSAGE`.
+ * A loaded config holds what the loader promises: valid topic and field
+ * names, positive windows, known operations.
+ */
+#include "fuzz.h"
+
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void check(const ka_config_t *cfg)
+{
+        for (size_t t = 0; t < cfg->ntopics; t++) {
+                const ka_config_topic_t *topic = &cfg->topics[t];
+
+                if (!topic->name || !*topic->name || topic->window_ms <= 0 ||
+                    topic->expiration_ms < 0 || !topic->nsources)
+                        abort();
+                for (size_t o = 0; o < topic->nops; o++)
+                        if (!ka_op_name(topic->ops[o]))
+                                abort();
+                for (size_t s = 0; s < topic->nsources; s++) {
+                        const ka_config_source_t *src = &topic->sources[s];
+
+                        if (!src->name || !*src->name)
+                                abort();
+                        for (size_t f = 0; f < src->nfields; f++)
+                                if (!ka_config_source_out_name(src,
+                                                               src->fields[f]))
+                                        abort();
+                }
+        }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+        uint8_t *copy = fuzz_copy(data, size, false);
+        char errstr[1024] = "";
+        ka_config_t *cfg;
+
+        cfg = ka_config_load_buffer("fuzz.yaml", (const char *)copy, size,
+                                    errstr, sizeof(errstr));
+        if (cfg) {
+                check(cfg);
+        } else if (strncmp(errstr, "fuzz.yaml", 9) || strchr(errstr, '\n') ||
+                   !strstr(errstr, "error: ")) {
+                fprintf(stderr, "not a one-line error: '%s'\n", errstr);
+                abort();
+        }
+        ka_config_destroy(cfg);
+        free(copy);
+        return 0;
+}

@@ -1,7 +1,7 @@
 /*
- * Avro schemas as a whole: avro-c validates the text, then a resolver of
- * our own builds the tree that canonical form and compatibility need
- * (avro-c keeps neither defaults nor aliases).
+ * Avro schemas as a whole: a resolver of our own builds the tree that
+ * canonical form and compatibility need (avro-c keeps neither defaults nor
+ * aliases), then avro-c validates the text as well.
  */
 #include "avro_schema.h"
 
@@ -731,8 +731,6 @@ ka_avro_schema_t *ka_avro_schema_parse(const char *json, char *errstr,
                 snprintf(errstr, errstr_size, "no schema");
                 return NULL;
         }
-        if (!avro_c_accepts(json, errstr, errstr_size))
-                return NULL;
         p.schema = calloc(1, sizeof(*p.schema));
         if (!p.schema) {
                 snprintf(errstr, errstr_size, "out of memory");
@@ -747,6 +745,12 @@ ka_avro_schema_t *ka_avro_schema_parse(const char *json, char *errstr,
         p.schema->root = parse(&p, p.schema->json, NULL);
         if (!p.schema->root) {
                 perr(&p, "invalid schema");
+                ka_avro_schema_destroy(p.schema);
+                return NULL;
+        }
+        /* avro-c last: it leaks when a schema redefines a named type,
+         * which our own resolution has refused by now. */
+        if (!avro_c_accepts(json, errstr, errstr_size)) {
                 ka_avro_schema_destroy(p.schema);
                 return NULL;
         }

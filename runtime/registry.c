@@ -414,9 +414,14 @@ static ka_err_t request(ka_registry_t *reg, const char *method,
                         *out = json_loadb(reg->body ? reg->body : "",
                                           reg->body_len, 0, &jerr);
                         if (!*out) {
+                                /* jansson quotes the bad token as is. */
+                                char text[sizeof(jerr.text)];
+
+                                copy_printable(text, sizeof(text), jerr.text,
+                                               strlen(jerr.text));
                                 set_err(why, sizeof(why),
                                         "HTTP %ld: malformed JSON answer: %s",
-                                        status, jerr.text);
+                                        status, text);
                                 err = KA_ERR_INVALID;
                         }
                         break;

@@ -240,11 +240,28 @@ ka_avro_resolver_t *ka_avro_resolver_new(const char *writer_schema_json,
                                          const ka_agent_source_t *src,
                                          char *errstr, size_t errstr_size)
 {
+        ka_avro_schema_t *schema;
+        ka_avro_resolver_t *res;
+        char why[512];
+
+        if (!(schema = ka_avro_schema_parse(writer_schema_json, why,
+                                            sizeof(why)))) {
+                set_err(errstr, errstr_size, "invalid writer schema: %s", why);
+                return NULL;
+        }
+        res = ka_avro_resolver_new_parsed(schema, src, errstr, errstr_size);
+        ka_avro_schema_destroy(schema);
+        return res;
+}
+
+ka_avro_resolver_t *ka_avro_resolver_new_parsed(const ka_avro_schema_t *schema,
+                                                const ka_agent_source_t *src,
+                                                char *errstr,
+                                                size_t errstr_size)
+{
         ka_avro_resolver_t *res = NULL;
-        ka_avro_schema_t *schema = NULL;
         const ka_avro_node_t *root;
         name_idx_t *names = NULL;
-        char why[512];
         size_t i;
         bool time_found = false;
 
@@ -255,11 +272,6 @@ ka_avro_resolver_t *ka_avro_resolver_new(const char *writer_schema_json,
         }
         res->first_field = src->first_field;
         res->nfields = src->nfields;
-        if (!(schema = ka_avro_schema_parse(writer_schema_json, why,
-                                            sizeof(why)))) {
-                set_err(errstr, errstr_size, "invalid writer schema: %s", why);
-                goto fail;
-        }
         root = ka_avro_schema_root(schema);
         if (root->type != KA_AVRO_RECORD) {
                 set_err(errstr, errstr_size,
@@ -317,7 +329,6 @@ fail:
         ka_avro_resolver_destroy(res);
         res = NULL;
 out:
-        ka_avro_schema_destroy(schema);
         free(names);
         return res;
 }

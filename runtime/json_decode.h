@@ -17,18 +17,21 @@
  * len is read) into src's slice of the agent's row,
  * row[src->first_field .. + src->nfields), like a generated decoder: every
  * number (integer or real) lands as the nearest double, a member that is
- * null or missing gives NaN, other members are ignored. When src has a
- * time_field and event_ms is not NULL, that member must be a number of
- * Unix seconds and *event_ms gets it in milliseconds (floor).
+ * null or missing gives NaN, other members are ignored (the last of
+ * members with one name counts). When src has a time_field and event_ms
+ * is not NULL, that member must be a number of Unix seconds and *event_ms
+ * gets it in milliseconds (floor). The whole text must be JSON: strings
+ * of valid UTF-8 without NUL, numbers within double range anywhere,
+ * values nested at most 2048 deep.
  *
- * Returns KA_OK; KA_ERR_TRUNCATED when the text ends inside the value
- * (also inside a token, as in "nul");
- * KA_ERR_OVERFLOW for a number beyond double range (or a time beyond
- * int64 milliseconds); KA_ERR_INVALID for text that is not one JSON object,
- * a non-numeric value (string, boolean, array, object) for an aggregated
- * field, or a time that is missing, null or not a number. On error the
- * slice holds unspecified values. Allocates while parsing (jansson): JSON
- * is a compatibility path, not the hot one.
+ * Returns KA_OK; KA_ERR_TRUNCATED when the text is cut short (it is the
+ * start of a valid text, as "{\"a\": nul" is); KA_ERR_OVERFLOW for a
+ * number beyond double range (or a time beyond int64 milliseconds);
+ * KA_ERR_INVALID for text that is not one JSON object, a non-numeric value
+ * (string, boolean, array, object) for an aggregated field, or a time that
+ * is missing, null or not a number; KA_ERR_NOMEM. On error the slice holds
+ * unspecified values. Allocates one small block per call, for the source's
+ * field names, whatever the size of the text.
  */
 ka_err_t ka_json_decode_row(const ka_agent_source_t *src, const uint8_t *buf,
                             size_t len, double *row, int64_t *event_ms);

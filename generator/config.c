@@ -4,6 +4,7 @@
  * copies it into the public structs, blaming the offending node on error.
  */
 #include "config.h"
+#include "names.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -932,6 +933,19 @@ static bool parse_topic(loader_t *ld, const yaml_node_t *node,
         if (!get_topic_name(ld, vals[T_NAME], "aggregated topic", &topic->name))
                 return false;
         topic->pos = pos_of(vals[T_NAME]);
+        /* SPEC §8 names the aggregated record after the topic, every
+         * character outside [A-Za-z0-9_] as '_'; that much of an Avro
+         * name it is, but for a leading digit. */
+        if (is_digit(topic->name[0])) {
+                char *record = ka_names_record_name(topic->name);
+
+                fail(ld, vals[T_NAME],
+                     "aggregated topic '%s' would name its Avro record '%s', "
+                     "and an Avro name cannot begin with a digit",
+                     topic->name, record ? record : topic->name);
+                free(record);
+                return false;
+        }
 
         topic->window_ms = 1000;
         topic->expiration_ms = 0;

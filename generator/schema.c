@@ -85,6 +85,7 @@ ka_schema_t *ka_schema_parse(const char *json, char *errstr, size_t errstr_size)
         const ka_avro_node_t *root;
         ka_schema_t *schema = NULL;
         ka_strmap_t idents = {0}; /* C identifier -> its field */
+        size_t total = 0;         /* skip program entries */
         ka_schema_field_t *same;
         ka_err_t err;
 
@@ -122,6 +123,9 @@ ka_schema_t *ka_schema_parse(const char *json, char *errstr, size_t errstr_size)
                         goto fail;
                 }
                 err = classify(f, root->fields[i].type);
+                /* Every program goes into the agent's source. */
+                if (!err && (total += f->skip_prog_len) > KA_SKIP_MAX_TOTAL)
+                        err = KA_ERR_INVALID;
                 if (err == KA_ERR_NOMEM)
                         goto nomem;
                 if (err) {

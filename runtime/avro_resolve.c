@@ -62,6 +62,7 @@ struct ka_avro_resolver_s {
         size_t first_field, nfields;
         size_t nops;
         op_t *ops;
+        size_t prog_total; /* entries of every program, while building */
 };
 
 static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
@@ -169,6 +170,11 @@ static bool add_skip(ka_avro_resolver_t *res, const ka_avro_node_t *type,
         if (err == KA_ERR_NOMEM) {
                 set_err(errstr, errstr_size, "out of memory");
                 return false;
+        }
+        if (!err && (res->prog_total += op->prog_len) > KA_SKIP_MAX_TOTAL) {
+                free(op->prog);
+                op->prog = NULL;
+                err = KA_ERR_INVALID;
         }
         if (err) {
                 set_err(errstr, errstr_size,

@@ -7,7 +7,10 @@
  * must go through parsing, both canonical forms, compatibility, schema
  * resolution and the generator's field model within a CPU-time budget:
  * on the development machine linear work takes 0.1 to 1.4 s of it, and
- * pairwise work took 14 to 66 s.
+ * pairwise work took 14 to 66 s. Last, schemas whose skip programs (named
+ * types spelled out at each use) would take gigabytes are refused with a
+ * reason, quickly (fuzz_schema_gen found the generator and schema
+ * resolution building 20k programs of 20k entries).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -198,6 +201,85 @@ static void enum_default_of_fifty_thousand_symbols(void **state)
         free(json);
 }
 
+/*
+ * Named types used twice in each other: the schema is small, the program
+ * that spells them out is 2^40 long. Skip programs stop at
+ * KA_SKIP_MAX_PROG, and the schema is refused with a reason instead of
+ * eating the machine.
+ */
+static void named_types_doubling_forty_times(void **state)
+{
+        ka_agent_source_t src = {
+                .topic = "t", .nfields = 2, .fields = reader_fields};
+        char errstr[512];
+        text_t t;
+        char *json;
+        double t0 = cpu_seconds();
+
+        text_open(&t);
+        fputs("{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":"
+              "\"f1\",\"type\":\"double\"},{\"name\":\"big\",\"type\":",
+              t.f);
+        for (int i = 40; i > 0; i--)
+                fprintf(t.f,
+                        "{\"type\":\"record\",\"name\":\"D%d\",\"fields\":[{"
+                        "\"name\":\"a\",\"type\":",
+                        i);
+        fputs("{\"type\":\"record\",\"name\":\"D0\",\"fields\":[{\"name\":"
+              "\"x\",\"type\":\"int\"}]}",
+              t.f);
+        for (int i = 1; i <= 40; i++)
+                fprintf(t.f, "},{\"name\":\"b\",\"type\":\"D%d\"}]}", i - 1);
+        fputs("}]}", t.f);
+        json = text_close(&t);
+
+        assert_null(ka_avro_resolver_new(json, &src, errstr, sizeof(errstr)));
+        if (!strstr(errstr, "too large to skip"))
+                fail_msg("resolution: %s", errstr);
+        assert_null(ka_schema_parse(json, errstr, sizeof(errstr)));
+        if (!strstr(errstr, "too large to skip"))
+                fail_msg("generator: %s", errstr);
+        if (cpu_seconds() - t0 > BUDGET)
+                fail_msg("took %.1f s", cpu_seconds() - t0);
+        free(json);
+}
+
+/* 20k fields of a 20k-field record: 20k programs of 40k entries each,
+ * unless the programs of one schema stop at KA_SKIP_MAX_TOTAL. */
+static void twenty_thousand_uses_of_a_big_record(void **state)
+{
+        ka_agent_source_t src = {
+                .topic = "t", .nfields = 2, .fields = reader_fields};
+        char errstr[512];
+        text_t t;
+        char *json;
+        double t0 = cpu_seconds();
+
+        text_open(&t);
+        fputs("{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":"
+              "\"g0\",\"type\":{\"type\":\"record\",\"name\":\"Big\","
+              "\"fields\":[",
+              t.f);
+        for (int i = 0; i < 20000; i++)
+                fprintf(t.f, "%s{\"name\":\"b%d\",\"type\":\"string\"}",
+                        i ? "," : "", i);
+        fputs("]}}", t.f);
+        for (int i = 1; i < 20000; i++)
+                fprintf(t.f, ",{\"name\":\"g%d\",\"type\":\"Big\"}", i);
+        fputs("]}", t.f);
+        json = text_close(&t);
+
+        assert_null(ka_avro_resolver_new(json, &src, errstr, sizeof(errstr)));
+        if (!strstr(errstr, "too large to skip"))
+                fail_msg("resolution: %s", errstr);
+        assert_null(ka_schema_parse(json, errstr, sizeof(errstr)));
+        if (!strstr(errstr, "too large to skip"))
+                fail_msg("generator: %s", errstr);
+        if (cpu_seconds() - t0 > BUDGET)
+                fail_msg("took %.1f s", cpu_seconds() - t0);
+        free(json);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -206,6 +288,8 @@ int main(void)
                 cmocka_unit_test(twenty_thousand_named_types),
                 cmocka_unit_test(forty_thousand_union_branches),
                 cmocka_unit_test(enum_default_of_fifty_thousand_symbols),
+                cmocka_unit_test(named_types_doubling_forty_times),
+                cmocka_unit_test(twenty_thousand_uses_of_a_big_record),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

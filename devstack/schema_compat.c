@@ -6,6 +6,7 @@
 #include "hash.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +16,26 @@ typedef struct pair_s {
         const ka_avro_node_t *reader, *writer;
 } pair_t;
 
+typedef struct memo_slot_s {
+        pair_t pair;
+        size_t idx; /* in proven: stale when not there any more */
+        bool used;
+} memo_slot_t;
+
 typedef struct ctx_s {
         pair_t *active; /* pairs under check: recursion ends there */
         size_t nactive, active_cap;
+        /*
+         * Named pairs found compatible, in order, and a hash index of them:
+         * a named type used twice in another, used twice in another, ...
+         * would otherwise be checked 2^depth times. A union branch tried
+         * in vain takes back what it added (it may have relied on pairs
+         * under check that then failed).
+         */
+        pair_t *proven;
+        size_t nproven, proven_cap;
+        memo_slot_t *slots;
+        size_t slot_mask, slots_used;
         char path[512];
         size_t pathlen;
         int quiet; /* > 0 while trying union branches */
@@ -271,6 +289,19 @@ static const branch_key_t *first_key(const branch_key_t *keys, size_t n,
         return lo < n && !strcmp(keys[lo].key, key) ? &keys[lo] : NULL;
 }
 
+/* One reader branch tried (quietly) against writer; what it proved is
+ * taken back when it fails. */
+static bool try_branch(ctx_t *ctx, const ka_avro_node_t *branch,
+                       const ka_avro_node_t *writer)
+{
+        size_t mark = ctx->nproven;
+
+        if (check(ctx, branch, writer))
+                return true;
+        ctx->nproven = mark;
+        return false;
+}
+
 /* Whether a candidate branch of reader (indexed by ix) reads writer,
  * which is not a union. */
 static bool union_reads(ctx_t *ctx, const ka_avro_node_t *reader,
@@ -280,20 +311,20 @@ static bool union_reads(ctx_t *ctx, const ka_avro_node_t *reader,
 
         if (!writer->fullname) {
                 for (size_t i = 0; i < ix->nunnamed; i++)
-                        if (check(ctx, reader->branches[ix->unnamed[i]],
-                                  writer))
+                        if (try_branch(ctx, reader->branches[ix->unnamed[i]],
+                                       writer))
                                 return true;
                 return false;
         }
         for (k = first_key(ix->names, ix->nnames, writer->name),
             end = ix->names + ix->nnames;
              k && k < end && !strcmp(k->key, writer->name); k++)
-                if (check(ctx, reader->branches[k->branch], writer))
+                if (try_branch(ctx, reader->branches[k->branch], writer))
                         return true;
         for (k = first_key(ix->aliases, ix->naliases, writer->fullname),
             end = ix->aliases + ix->naliases;
              k && k < end && !strcmp(k->key, writer->fullname); k++)
-                if (check(ctx, reader->branches[k->branch], writer))
+                if (try_branch(ctx, reader->branches[k->branch], writer))
                         return true;
         return false;
 }
@@ -339,7 +370,7 @@ static bool check_union_reader(ctx_t *ctx, const ka_avro_node_t *reader,
 
         ctx->quiet++;
         for (size_t i = 0; i < reader->nbranches; i++) {
-                if (check(ctx, reader->branches[i], writer)) {
+                if (try_branch(ctx, reader->branches[i], writer)) {
                         ctx->quiet--;
                         return true;
                 }
@@ -347,6 +378,81 @@ static bool check_union_reader(ctx_t *ctx, const ka_avro_node_t *reader,
         ctx->quiet--;
         return fail(ctx, "no branch of the reader's union reads writer type %s",
                     describe(writer, desc, sizeof(desc)));
+}
+
+static size_t memo_slot(const ctx_t *ctx, pair_t pair)
+{
+        uint64_t h =
+                (uint64_t)(uintptr_t)pair.reader *
+                        UINT64_C(0x9e3779b97f4a7c15) ^
+                (uint64_t)(uintptr_t)pair.writer * UINT64_C(0xc2b2ae3d27d4eb4f);
+
+        return (size_t)(h ^ h >> 29) & ctx->slot_mask;
+}
+
+static bool same_pair(pair_t a, pair_t b)
+{
+        return a.reader == b.reader && a.writer == b.writer;
+}
+
+static bool proven(const ctx_t *ctx, pair_t pair)
+{
+        if (!ctx->slots)
+                return false;
+        for (size_t i = memo_slot(ctx, pair); ctx->slots[i].used;
+             i = (i + 1) & ctx->slot_mask) {
+                const memo_slot_t *s = &ctx->slots[i];
+
+                if (same_pair(s->pair, pair))
+                        return s->idx < ctx->nproven &&
+                               same_pair(ctx->proven[s->idx], pair);
+        }
+        return false;
+}
+
+/* Indexes proven[idx]; the table has room. */
+static void memo_index(ctx_t *ctx, size_t idx)
+{
+        pair_t pair = ctx->proven[idx];
+        size_t i = memo_slot(ctx, pair);
+
+        while (ctx->slots[i].used && !same_pair(ctx->slots[i].pair, pair))
+                i = (i + 1) & ctx->slot_mask;
+        if (!ctx->slots[i].used)
+                ctx->slots_used++;
+        ctx->slots[i] = (memo_slot_t){pair, idx, true};
+}
+
+static bool memo_add(ctx_t *ctx, pair_t pair)
+{
+        if (ctx->nproven == ctx->proven_cap) {
+                size_t cap = ctx->proven_cap ? ctx->proven_cap * 2 : 64;
+                pair_t *p = realloc(ctx->proven, cap * sizeof(*p));
+
+                if (!p)
+                        return false;
+                ctx->proven = p;
+                ctx->proven_cap = cap;
+        }
+        ctx->proven[ctx->nproven++] = pair;
+        /* Stale slots count as used: past half full, rebuild from what
+         * is proven now. */
+        if ((ctx->slots_used + 1) * 2 > (ctx->slots ? ctx->slot_mask + 1 : 0)) {
+                size_t n = 64;
+
+                while (n < ctx->nproven * 4)
+                        n *= 2;
+                free(ctx->slots);
+                ctx->slots = calloc(n, sizeof(*ctx->slots));
+                if (!ctx->slots)
+                        return false;
+                ctx->slot_mask = n - 1;
+                ctx->slots_used = 0;
+                for (size_t i = 0; i + 1 < ctx->nproven; i++)
+                        memo_index(ctx, i);
+        }
+        memo_index(ctx, ctx->nproven - 1);
+        return true;
 }
 
 static bool active(const ctx_t *ctx, const ka_avro_node_t *reader,
@@ -359,8 +465,8 @@ static bool active(const ctx_t *ctx, const ka_avro_node_t *reader,
         return false;
 }
 
-static bool check_named(ctx_t *ctx, const ka_avro_node_t *reader,
-                        const ka_avro_node_t *writer)
+static bool check_named_once(ctx_t *ctx, const ka_avro_node_t *reader,
+                             const ka_avro_node_t *writer)
 {
         bool ok;
 
@@ -399,6 +505,18 @@ static bool check_named(ctx_t *ctx, const ka_avro_node_t *reader,
         ok = check_record(ctx, reader, writer);
         ctx->nactive--;
         return ok;
+}
+
+static bool check_named(ctx_t *ctx, const ka_avro_node_t *reader,
+                        const ka_avro_node_t *writer)
+{
+        pair_t pair = {reader, writer};
+
+        if (proven(ctx, pair))
+                return true;
+        if (!check_named_once(ctx, reader, writer))
+                return false;
+        return memo_add(ctx, pair) || fail(ctx, "out of memory");
 }
 
 static bool check(ctx_t *ctx, const ka_avro_node_t *reader,
@@ -444,6 +562,8 @@ ka_err_t ka_schema_compat_nodes(const ka_avro_node_t *reader,
         bool ok = check(&ctx, reader, writer);
 
         free(ctx.active);
+        free(ctx.proven);
+        free(ctx.slots);
         if (ok)
                 return KA_OK;
         if (!ctx.reported && why && why_size)

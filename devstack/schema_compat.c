@@ -6,7 +6,6 @@
 #include "hash.h"
 
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,12 +14,6 @@
 typedef struct pair_s {
         const ka_avro_node_t *reader, *writer;
 } pair_t;
-
-typedef struct memo_slot_s {
-        pair_t pair;
-        size_t idx; /* in proven: stale when not there any more */
-        bool used;
-} memo_slot_t;
 
 typedef struct ctx_s {
         pair_t *active; /* pairs under check: recursion ends there */
@@ -34,8 +27,7 @@ typedef struct ctx_s {
          */
         pair_t *proven;
         size_t nproven, proven_cap;
-        memo_slot_t *slots;
-        size_t slot_mask, slots_used;
+        ka_ptrmap_t index; /* pair -> its place in proven, maybe stale */
         char path[512];
         size_t pathlen;
         int quiet; /* > 0 while trying union branches */
@@ -380,16 +372,6 @@ static bool check_union_reader(ctx_t *ctx, const ka_avro_node_t *reader,
                     describe(writer, desc, sizeof(desc)));
 }
 
-static size_t memo_slot(const ctx_t *ctx, pair_t pair)
-{
-        uint64_t h =
-                (uint64_t)(uintptr_t)pair.reader *
-                        UINT64_C(0x9e3779b97f4a7c15) ^
-                (uint64_t)(uintptr_t)pair.writer * UINT64_C(0xc2b2ae3d27d4eb4f);
-
-        return (size_t)(h ^ h >> 29) & ctx->slot_mask;
-}
-
 static bool same_pair(pair_t a, pair_t b)
 {
         return a.reader == b.reader && a.writer == b.writer;
@@ -397,30 +379,10 @@ static bool same_pair(pair_t a, pair_t b)
 
 static bool proven(const ctx_t *ctx, pair_t pair)
 {
-        if (!ctx->slots)
-                return false;
-        for (size_t i = memo_slot(ctx, pair); ctx->slots[i].used;
-             i = (i + 1) & ctx->slot_mask) {
-                const memo_slot_t *s = &ctx->slots[i];
+        size_t idx;
 
-                if (same_pair(s->pair, pair))
-                        return s->idx < ctx->nproven &&
-                               same_pair(ctx->proven[s->idx], pair);
-        }
-        return false;
-}
-
-/* Indexes proven[idx]; the table has room. */
-static void memo_index(ctx_t *ctx, size_t idx)
-{
-        pair_t pair = ctx->proven[idx];
-        size_t i = memo_slot(ctx, pair);
-
-        while (ctx->slots[i].used && !same_pair(ctx->slots[i].pair, pair))
-                i = (i + 1) & ctx->slot_mask;
-        if (!ctx->slots[i].used)
-                ctx->slots_used++;
-        ctx->slots[i] = (memo_slot_t){pair, idx, true};
+        return ka_ptrmap_get(&ctx->index, pair.reader, pair.writer, &idx) &&
+               idx < ctx->nproven && same_pair(ctx->proven[idx], pair);
 }
 
 static bool memo_add(ctx_t *ctx, pair_t pair)
@@ -434,25 +396,9 @@ static bool memo_add(ctx_t *ctx, pair_t pair)
                 ctx->proven = p;
                 ctx->proven_cap = cap;
         }
-        ctx->proven[ctx->nproven++] = pair;
-        /* Stale slots count as used: past half full, rebuild from what
-         * is proven now. */
-        if ((ctx->slots_used + 1) * 2 > (ctx->slots ? ctx->slot_mask + 1 : 0)) {
-                size_t n = 64;
-
-                while (n < ctx->nproven * 4)
-                        n *= 2;
-                free(ctx->slots);
-                ctx->slots = calloc(n, sizeof(*ctx->slots));
-                if (!ctx->slots)
-                        return false;
-                ctx->slot_mask = n - 1;
-                ctx->slots_used = 0;
-                for (size_t i = 0; i + 1 < ctx->nproven; i++)
-                        memo_index(ctx, i);
-        }
-        memo_index(ctx, ctx->nproven - 1);
-        return true;
+        ctx->proven[ctx->nproven] = pair;
+        return !ka_ptrmap_put(&ctx->index, pair.reader, pair.writer,
+                              ctx->nproven++);
 }
 
 static bool active(const ctx_t *ctx, const ka_avro_node_t *reader,
@@ -563,7 +509,7 @@ ka_err_t ka_schema_compat_nodes(const ka_avro_node_t *reader,
 
         free(ctx.active);
         free(ctx.proven);
-        free(ctx.slots);
+        ka_ptrmap_release(&ctx.index);
         if (ok)
                 return KA_OK;
         if (!ctx.reported && why && why_size)

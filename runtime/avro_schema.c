@@ -33,6 +33,11 @@ typedef struct parser_s {
         /* enum fullname -> a malloc'd ka_strmap_t of its symbols (each
          * symbol its own value), for defaults */
         ka_strmap_t enums;
+        /* (type, default value) -> 1 valid, 2 not: a default is checked
+         * against each branch of a union, and through a union of types
+         * that hold that union again that takes polynomial time of any
+         * degree without a memo (5 KB of schema, hours). */
+        ka_ptrmap_t defaults;
         char *errstr;
         size_t errstr_size;
         bool failed;
@@ -299,7 +304,7 @@ static bool parse_aliases(parser_t *p, ka_avro_node_t *node, json_t *obj,
         return true;
 }
 
-static bool default_ok(const parser_t *p, const ka_avro_node_t *node,
+static bool default_ok(parser_t *p, const ka_avro_node_t *node,
                        const json_t *def);
 
 static bool enum_has(const parser_t *p, const ka_avro_node_t *node,
@@ -310,7 +315,7 @@ static bool enum_has(const parser_t *p, const ka_avro_node_t *node,
         return symbols && ka_strmap_get(symbols, symbol);
 }
 
-static bool record_default_ok(const parser_t *p, const ka_avro_node_t *node,
+static bool record_default_ok(parser_t *p, const ka_avro_node_t *node,
                               const json_t *def)
 {
         if (!json_is_object(def))
@@ -326,8 +331,8 @@ static bool record_default_ok(const parser_t *p, const ka_avro_node_t *node,
 }
 
 /* Whether def is a valid value of node's type in JSON encoding. */
-static bool default_ok(const parser_t *p, const ka_avro_node_t *node,
-                       const json_t *def)
+static bool default_check(parser_t *p, const ka_avro_node_t *node,
+                          const json_t *def)
 {
         size_t i;
         const char *key;
@@ -391,6 +396,20 @@ static bool default_ok(const parser_t *p, const ka_avro_node_t *node,
                 return false;
         }
         return false;
+}
+
+static bool default_ok(parser_t *p, const ka_avro_node_t *node,
+                       const json_t *def)
+{
+        size_t known;
+        bool ok;
+
+        if (ka_ptrmap_get(&p->defaults, node, def, &known))
+                return known == 1;
+        ok = default_check(p, node, def);
+        if (ka_ptrmap_put(&p->defaults, node, def, ok ? 1 : 2))
+                perr(p, "out of memory");
+        return ok;
 }
 
 static bool parse_fields(parser_t *p, ka_avro_node_t *node, json_t *obj,
@@ -782,6 +801,7 @@ ka_avro_schema_t *ka_avro_schema_parse(const char *json, char *errstr,
                 free(p.enums.slots[i].value);
         }
         ka_strmap_release(&p.enums);
+        ka_ptrmap_release(&p.defaults);
         if (!p.schema->root) {
                 perr(&p, "invalid schema");
                 ka_avro_schema_destroy(p.schema);

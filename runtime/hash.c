@@ -234,3 +234,70 @@ ka_err_t ka_strmap_put(ka_strmap_t *map, const char *key, void *value,
         map->n++;
         return KA_OK;
 }
+
+/* ---- the pointer-pair map ------------------------------------------ */
+
+void ka_ptrmap_release(ka_ptrmap_t *map)
+{
+        free(map->slots);
+        memset(map, 0, sizeof(*map));
+}
+
+static size_t ptr_slot(const ka_ptrmap_t *map, const void *a, const void *b)
+{
+        uint64_t h = (uint64_t)(uintptr_t)a * UINT64_C(0x9e3779b97f4a7c15) ^
+                     (uint64_t)(uintptr_t)b * UINT64_C(0xc2b2ae3d27d4eb4f);
+
+        return (size_t)(h ^ h >> 29) & map->mask;
+}
+
+static ka_ptrmap_slot_t *ptr_find(const ka_ptrmap_t *map, const void *a,
+                                  const void *b)
+{
+        size_t i = ptr_slot(map, a, b);
+
+        while (map->slots[i].a &&
+               !(map->slots[i].a == a && map->slots[i].b == b))
+                i = (i + 1) & map->mask;
+        return &map->slots[i];
+}
+
+bool ka_ptrmap_get(const ka_ptrmap_t *map, const void *a, const void *b,
+                   size_t *value)
+{
+        const ka_ptrmap_slot_t *slot;
+
+        if (!map->n)
+                return false;
+        slot = ptr_find(map, a, b);
+        if (!slot->a)
+                return false;
+        *value = slot->value;
+        return true;
+}
+
+ka_err_t ka_ptrmap_put(ka_ptrmap_t *map, const void *a, const void *b,
+                       size_t value)
+{
+        ka_ptrmap_slot_t *slot;
+
+        if ((map->n + 1) * 2 > (map->slots ? map->mask + 1 : 0)) {
+                size_t n = map->slots ? (map->mask + 1) * 2 : 64;
+                ka_ptrmap_t bigger = {calloc(n, sizeof(ka_ptrmap_slot_t)),
+                                      n - 1, map->n};
+
+                if (!bigger.slots)
+                        return KA_ERR_NOMEM;
+                for (size_t i = 0; map->slots && i <= map->mask; i++)
+                        if (map->slots[i].a)
+                                *ptr_find(&bigger, map->slots[i].a,
+                                          map->slots[i].b) = map->slots[i];
+                free(map->slots);
+                *map = bigger;
+        }
+        slot = ptr_find(map, a, b);
+        if (!slot->a)
+                map->n++;
+        *slot = (ka_ptrmap_slot_t){a, b, value};
+        return KA_OK;
+}

@@ -10,6 +10,7 @@
 
 #include "ka.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,5 +60,31 @@ void *ka_strmap_get(const ka_strmap_t *map, const char *key);
  */
 ka_err_t ka_strmap_put(ka_strmap_t *map, const char *key, void *value,
                        void **old);
+
+/*
+ * A map from pairs of pointers to a size_t, for memos of work over two
+ * graphs (which type pairs were found compatible, which default values
+ * were found valid for which type). Pointers are not chosen from outside:
+ * a fixed mix hashes them. Embed it; zero-initialized it is empty.
+ */
+typedef struct ka_ptrmap_slot_s {
+        const void *a, *b; /* a NULL: empty */
+        size_t value;
+} ka_ptrmap_slot_t;
+
+typedef struct ka_ptrmap_s {
+        ka_ptrmap_slot_t *slots;
+        size_t mask, n;
+} ka_ptrmap_t;
+
+void ka_ptrmap_release(ka_ptrmap_t *map);
+
+/* Whether (a, b) is in the map (a not NULL), with its value in *value. */
+bool ka_ptrmap_get(const ka_ptrmap_t *map, const void *a, const void *b,
+                   size_t *value);
+
+/* Sets (a, b) -> value (a not NULL). KA_OK or KA_ERR_NOMEM. */
+ka_err_t ka_ptrmap_put(ka_ptrmap_t *map, const void *a, const void *b,
+                       size_t value);
 
 #endif

@@ -149,6 +149,36 @@ static void strmap_finds_what_was_put(void **state)
         free(keys);
 }
 
+static void ptrmap_keeps_pairs_apart(void **state)
+{
+        enum { N = 1000 };
+        static char a[N], b[N];
+        ka_ptrmap_t map = {0};
+        size_t v = 0;
+
+        assert_false(ka_ptrmap_get(&map, a, b, &v));
+        for (size_t i = 0; i < N; i++)
+                for (size_t k = 0; k < 20; k++)
+                        assert_int_equal(
+                                ka_ptrmap_put(&map, &a[i], &b[k], i * 100 + k),
+                                KA_OK);
+        assert_int_equal(map.n, N * 20);
+        for (size_t i = 0; i < N; i++) {
+                for (size_t k = 0; k < 20; k++) {
+                        assert_true(ka_ptrmap_get(&map, &a[i], &b[k], &v));
+                        assert_int_equal(v, i * 100 + k);
+                }
+                assert_false(ka_ptrmap_get(&map, &b[i], &a[0], &v));
+        }
+        /* A second put replaces the value. */
+        assert_int_equal(ka_ptrmap_put(&map, &a[3], &b[4], 7), KA_OK);
+        assert_true(ka_ptrmap_get(&map, &a[3], &b[4], &v));
+        assert_int_equal(v, 7);
+        assert_int_equal(map.n, N * 20);
+        ka_ptrmap_release(&map);
+        assert_false(ka_ptrmap_get(&map, &a[3], &b[4], &v));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -156,6 +186,7 @@ int main(void)
                 cmocka_unit_test(siphash13_matches_cpython),
                 cmocka_unit_test(keyed_hash_is_siphash13_of_word_and_data),
                 cmocka_unit_test(strmap_finds_what_was_put),
+                cmocka_unit_test(ptrmap_keeps_pairs_apart),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -202,6 +202,49 @@ static void enum_default_of_fifty_thousand_symbols(void **state)
 }
 
 /*
+ * A default checked against a union of types that hold that union again:
+ * B1 = {x: [null, B1]}, B2 = {x: [null, B1, B2]}, ... B7, and a default
+ * 300 levels of {"x": ...} deep that fails at the bottom. Every branch is
+ * tried at every level: without a memo about 300^7 steps for 3 KB of
+ * schema.
+ */
+static void a_deep_default_through_unions(void **state)
+{
+        char errstr[512];
+        text_t t;
+        char *json;
+        double t0 = cpu_seconds();
+
+        text_open(&t);
+        fputs("{\"type\":\"record\",\"name\":\"R\",\"fields\":[", t.f);
+        for (int i = 1; i <= 7; i++) {
+                fprintf(t.f,
+                        "{\"name\":\"f%d\",\"type\":{\"type\":\"record\","
+                        "\"name\":\"B%d\",\"fields\":[{\"name\":\"x\","
+                        "\"type\":[\"null\"",
+                        i, i);
+                for (int k = 1; k <= i; k++)
+                        fprintf(t.f, ",\"B%d\"", k);
+                fputs("]}]}},", t.f);
+        }
+        fputs("{\"name\":\"bad\",\"type\":\"B7\",\"default\":", t.f);
+        for (int i = 0; i < 300; i++)
+                fputs("{\"x\":", t.f);
+        fputs("5", t.f);
+        for (int i = 0; i < 300; i++)
+                fputs("}", t.f);
+        fputs("}]}", t.f);
+        json = text_close(&t);
+
+        assert_null(ka_avro_schema_parse(json, errstr, sizeof(errstr)));
+        if (!strstr(errstr, "default of field 'bad'"))
+                fail_msg("refused for: %s", errstr);
+        if (cpu_seconds() - t0 > BUDGET)
+                fail_msg("took %.1f s", cpu_seconds() - t0);
+        free(json);
+}
+
+/*
  * Named types used twice in each other: the schema is small, the program
  * that spells them out is 2^40 long. Skip programs stop at
  * KA_SKIP_MAX_PROG, and the schema is refused with a reason instead of
@@ -292,6 +335,7 @@ int main(void)
                 cmocka_unit_test(twenty_thousand_named_types),
                 cmocka_unit_test(forty_thousand_union_branches),
                 cmocka_unit_test(enum_default_of_fifty_thousand_symbols),
+                cmocka_unit_test(a_deep_default_through_unions),
                 cmocka_unit_test(named_types_doubling_forty_times),
                 cmocka_unit_test(twenty_thousand_uses_of_a_big_record),
         };

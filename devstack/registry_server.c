@@ -90,6 +90,15 @@ reply_error(reply_t *rep, int code, const char *fmt, ...)
         rep->status = (unsigned)(code >= 10000 ? code / 100 : code);
         json_decref(rep->json);
         rep->json = json_pack("{s:i,s:s}", "error_code", code, "message", msg);
+        if (!rep->json) {
+                /* Not UTF-8 (a name cut inside a character by the
+                 * buffer): what is not ASCII becomes '?'. */
+                for (char *c = msg; *c; c++)
+                        if ((unsigned char)*c >= 0x80)
+                                *c = '?';
+                rep->json = json_pack("{s:i,s:s}", "error_code", code,
+                                      "message", msg);
+        }
 }
 
 static void reply_json(reply_t *rep, json_t *json)
@@ -873,6 +882,16 @@ static bool pct_decode(char *seg)
         return true;
 }
 
+/* Whether s is UTF-8, as every name must be to go into a JSON answer. */
+static bool utf8_ok(const char *s)
+{
+        json_t *probe = json_string(s);
+        bool ok = probe != NULL;
+
+        json_decref(probe);
+        return ok;
+}
+
 /* Splits the raw path (MHD leaves it escaped, see the unescaper). */
 static void handle(ka_registry_server_t *srv, const char *method,
                    const char *url, const request_t *req, reply_t *rep)
@@ -891,7 +910,7 @@ static void handle(ka_registry_server_t *srv, const char *method,
                 next = strchr(c, '/');
                 if (next)
                         *next++ = '\0';
-                if (n == MAX_SEGMENTS || !*c || !pct_decode(c)) {
+                if (n == MAX_SEGMENTS || !*c || !pct_decode(c) || !utf8_ok(c)) {
                         not_found_path(rep);
                         free(path);
                         return;

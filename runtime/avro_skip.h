@@ -62,8 +62,8 @@ enum {
  * resolution, the generator) stops at KA_SKIP_MAX_TOTAL entries in all.
  * Real schemas stay far below both.
  */
-#define KA_SKIP_MAX_PROG  ((size_t)1 << 20)
-#define KA_SKIP_MAX_TOTAL ((size_t)1 << 22)
+#define KA_SKIP_MAX_PROG  ((size_t)1 << 18)
+#define KA_SKIP_MAX_TOTAL ((size_t)1 << 20)
 
 /* A type of a resolved schema (avro_schema.h); generated decoders, which
  * only run programs, need not see its definition. */

@@ -57,16 +57,17 @@ uint8_t *fuzz_copy(const void *data, size_t len, bool nul);
  * Every check a schema text must pass: refused with a reason, or parsed
  * with a canonical form that parses to itself, a normalized form with the
  * same canonical form, compatible with itself, skip-compiled, and through
- * the generator's field model. Aborts on a violation; returns whether the
- * text parsed.
+ * the generator's field model. Aborts on a violation; returns the parsed
+ * schema (the caller destroys it), or NULL when the text was refused.
  */
-bool fuzz_check_schema(const char *text);
+typedef struct ka_avro_schema_s ka_avro_schema_t;
+ka_avro_schema_t *fuzz_check_schema(const char *text);
 
 /*
  * An Avro schema text built from choices in `in`: records, enums, fixed,
  * arrays, maps, unions, primitives with logical types, namespaces,
- * aliases, defaults; with small probabilities huge ones (tens of
- * thousands of fields or symbols), deep ones (thousands of levels),
+ * aliases, defaults; with small probabilities huge ones (up to 1000
+ * fields or symbols), deep ones (thousands of levels),
  * recursive and repeatedly used named types, and mistakes (duplicate
  * names, bad defaults, unknown references). Field names are drawn from
  * names[0..nnames) half of the time when nnames > 0. The top level is a

@@ -6,6 +6,8 @@
  */
 #include "fuzz.h"
 
+#include "avro_schema.h"
+
 #include <stdlib.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -13,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char *text = (char *)fuzz_copy(data, size, true);
 
         /* A schema text is a C string: what follows a NUL is not seen. */
-        fuzz_check_schema(text);
+        ka_avro_schema_destroy(fuzz_check_schema(text));
         free(text);
         return 0;
 }

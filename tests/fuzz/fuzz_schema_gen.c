@@ -16,14 +16,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_in_t in = {data, data + size};
         char *t1 = fuzz_schema_gen(&in, NULL, 0, fuzz_u8(&in) & 1);
         char *t2 = NULL, why[1024];
+        ka_avro_schema_t *s1 = fuzz_check_schema(t1), *s2 = NULL;
 
-        if (fuzz_check_schema(t1) && fuzz_left(&in)) {
+        if (s1 && fuzz_left(&in)) {
                 t2 = fuzz_schema_gen(&in, NULL, 0, true);
-                if (fuzz_check_schema(t2)) {
-                        (void)ka_schema_compat_check(t1, t2, why, sizeof(why));
-                        (void)ka_schema_compat_check(t2, t1, why, sizeof(why));
-                }
+                s2 = fuzz_check_schema(t2);
         }
+        if (s2) {
+                (void)ka_schema_compat_nodes(ka_avro_schema_root(s1),
+                                             ka_avro_schema_root(s2), why,
+                                             sizeof(why));
+                (void)ka_schema_compat_nodes(ka_avro_schema_root(s2),
+                                             ka_avro_schema_root(s1), why,
+                                             sizeof(why));
+        }
+        ka_avro_schema_destroy(s1);
+        ka_avro_schema_destroy(s2);
         free(t1);
         free(t2);
         return 0;

@@ -70,20 +70,19 @@ static inline void sip_word(sip_t *s, uint64_t m, int c)
 }
 
 /*
- * SipHash-c-d of head[0..nhead) followed by data[0..len), nhead 0 or 8:
- * the words straddle the two parts as if they were one buffer.
+ * SipHash-c-d of data[0..len), with the 8 bytes of word (little-endian)
+ * in front of them when with_word.
  */
-static uint64_t siphash(const uint8_t key[16], const uint8_t *head,
-                        size_t nhead, const uint8_t *data, size_t len, int c,
-                        int d)
+static uint64_t siphash(const uint8_t key[16], bool with_word, uint64_t word,
+                        const uint8_t *data, size_t len, int c, int d)
 {
-        size_t total = nhead + len, i;
+        size_t total = (with_word ? 8 : 0) + len, i;
         uint8_t last[8] = {0};
         sip_t s;
 
         sip_init(&s, key);
-        if (nhead)
-                sip_word(&s, load64(head), c);
+        if (with_word)
+                sip_word(&s, word, c);
         for (i = 0; i + 8 <= len; i += 8)
                 sip_word(&s, load64(data + i), c);
         if (len > i)
@@ -98,12 +97,12 @@ static uint64_t siphash(const uint8_t key[16], const uint8_t *head,
 
 uint64_t ka_hash_siphash24(const uint8_t key[16], const void *data, size_t len)
 {
-        return siphash(key, NULL, 0, data, len, 2, 4);
+        return siphash(key, false, 0, data, len, 2, 4);
 }
 
 uint64_t ka_hash_siphash13(const uint8_t key[16], const void *data, size_t len)
 {
-        return siphash(key, NULL, 0, data, len, 1, 3);
+        return siphash(key, false, 0, data, len, 1, 3);
 }
 
 static uint8_t process_key[16];
@@ -142,11 +141,7 @@ const uint8_t *ka_hash_process_key(void)
 
 uint64_t ka_hash_keyed(uint64_t word, const void *data, size_t len)
 {
-        uint8_t head[8];
-
-        for (int i = 0; i < 8; i++)
-                head[i] = (uint8_t)(word >> (8 * i));
-        return siphash(ka_hash_process_key(), head, 8, data, len, 1, 3);
+        return siphash(ka_hash_process_key(), true, word, data, len, 1, 3);
 }
 
 /* ---- the string map ----------------------------------------------- */

@@ -445,7 +445,8 @@ static inline void store_row(ka_windows_t *w, ka_window_t *win, size_t part,
                              int64_t offset, const double *row)
 {
         size_t f = 0, nf = w->cfg.nfields, cap = win->cap;
-        double *col = win->vals + win->count;
+        /* Without fields (count only) vals is NULL: NULL + n is undefined. */
+        double *col = nf ? win->vals + win->count : NULL;
 
         /* Unrolled by hand: one store per column, cap doubles apart. */
         for (; f + 4 <= nf; f += 4, col += 4 * cap) {

@@ -244,6 +244,17 @@ def main():
     write("skip", "raw-program", b"\xff" + struct.pack(
         "<6i", 14, 2, 3, 11, 6, 0x7FFFFFFF) + b"\x02\x04\x01" + bytes(8))
 
+    # window: a configuration, then adds, idleness reports and closes.
+    for k in range(6):
+        write("window", "script-%d" % k,
+              bytes(rng.randrange(256) for _ in range(6)) +
+              b"".join(bytes([rng.randrange(200)]) +
+                       bytes(rng.randrange(256) for _ in range(12)) +
+                       (bytes([rng.choice([205, 240])]) +
+                        bytes(rng.randrange(256) for _ in range(3))
+                        if rng.randrange(4) == 0 else b"")
+                       for _ in range(40)))
+
     # config: the test configs and the example.
     configs = (sorted(glob.glob(os.path.join(ROOT, "tests/config/*.yaml"))) +
                sorted(glob.glob(os.path.join(ROOT, "tests/golden/*/"

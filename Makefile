@@ -6,6 +6,7 @@
 #   make asan         the tests again under ASan+UBSan
 #   make fuzz         every fuzz target for FUZZ_TIME seconds (README-fuzz.md)
 #   make bench        performance ratios (see README)
+#   make soak         long fault rounds (30 SIGKILLs across the workers)
 #   make format | format-check | lint | clean | deps
 #
 # BUILD and BIN may be overridden so that several builds (asan, a second
@@ -25,8 +26,11 @@ TEST_PKGS := cmocka
 # both (see deps below).
 BUILD_DEB_PKGS := gcc make pkg-config librdkafka-dev libavro-dev \
 	libcurl4-openssl-dev libjansson-dev libyaml-dev libmicrohttpd-dev
+# prometheus brings promtool, nodejs the deploy/ checks' Node.js (their npm
+# packages go into $(BUILD)/npm: tests/it/lib-npm.sh).
 TEST_DEB_PKGS := libcmocka-dev kcat curl clang-format cppcheck \
-	docker-compose python3 python3-yaml clang libclang-rt-14-dev
+	docker-compose python3 python3-yaml prometheus nodejs clang \
+	libclang-rt-14-dev
 # `make fuzz` adds libFuzzer (the replay of `make check` does without).
 FUZZ_DEB_PKGS := clang libclang-rt-14-dev libfuzzer-14-dev
 
@@ -93,7 +97,7 @@ FORMAT_SRCS := $(wildcard $(LAYERS:%=%/*.[ch]) \
 	tests/unit/*.[ch] tests/it/*.[ch] tests/lib/*.[ch] tests/tools/*.[ch] \
 	tests/bench/*.[ch] tests/fuzz/*.[ch])
 
-.PHONY: all deps deps-test deps-fuzz check demo asan bench format \
+.PHONY: all deps deps-test deps-fuzz check demo asan bench soak format \
 	format-check lint clean golden-update tests print-layers fuzz \
 	fuzz-replay fuzz-bins fuzz-replay-bins
 
@@ -188,6 +192,13 @@ check: deps-test
 	@BUILD=$(BUILD) BIN=$(abspath $(BIN)) KA_CFLAGS="$(CFLAGS)" \
 		KA_LDFLAGS="$(LDFLAGS)" FUZZ_BUILD=$(abspath $(FUZZ_BUILD)) \
 		tests/run.sh
+
+# The long rounds of the fault tests (their short rounds run in check).
+soak: deps-test
+	@$(MAKE) --no-print-directory tests
+	@BUILD=$(BUILD) BIN=$(abspath $(BIN)) KA_CFLAGS="$(CFLAGS)" \
+		KA_LDFLAGS="$(LDFLAGS)" KA_SOAK_KILLS=$${KA_SOAK_KILLS:-30} \
+		TESTS=0027 tests/run.sh
 
 # ASan+UBSan build of everything in its own tree, then the same tests.
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \

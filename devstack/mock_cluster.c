@@ -3,6 +3,7 @@
  * ports asked for through an interposed bind() (see mock_cluster.h).
  */
 #include "mock_cluster.h"
+#include "kafka.h"
 #include "log.h"
 
 #include <arpa/inet.h>
@@ -137,19 +138,6 @@ static void port_error(uint16_t port, int err, char *errstr, size_t errstr_size)
                          port, strerror(err));
 }
 
-static void on_rdkafka_log(const rd_kafka_t *rk, int level, const char *fac,
-                           const char *buf)
-{
-        ka_log_level_t lvl = level <= 2   ? KA_LOG_CRIT
-                             : level == 3 ? KA_LOG_ERROR
-                             : level == 4 ? KA_LOG_WARN
-                             : level <= 6 ? KA_LOG_INFO
-                                          : KA_LOG_DEBUG;
-
-        (void)rk;
-        ka_log(lvl, "kafka: %s: %s", fac, buf);
-}
-
 ka_mock_cluster_t *ka_mock_cluster_new(int nbrokers, uint16_t first_port,
                                        char *errstr, size_t errstr_size)
 {
@@ -178,7 +166,7 @@ ka_mock_cluster_t *ka_mock_cluster_new(int nbrokers, uint16_t first_port,
         }
         mc->nbrokers = nbrokers;
         conf = rd_kafka_conf_new();
-        rd_kafka_conf_set_log_cb(conf, on_rdkafka_log);
+        rd_kafka_conf_set_log_cb(conf, ka_kafka_log);
         /* The handle only hosts the cluster: it never connects, so its
          * "no bootstrap.servers" notice is noise. */
         if (rd_kafka_conf_set(conf, "log_level",
@@ -228,6 +216,95 @@ ka_err_t ka_mock_cluster_create_topic(ka_mock_cluster_t *mc, const char *name,
                          name, rd_kafka_err2str(err));
                 return KA_ERR_INVALID;
         }
+        return KA_OK;
+}
+
+/* The broker ids of broker (-1: all) into ids; their count, 0 when
+ * broker is out of range. */
+static int32_t brokers_of(const ka_mock_cluster_t *mc, int32_t broker,
+                          int32_t *ids)
+{
+        int32_t n = 0;
+
+        for (int32_t id = 1; id <= mc->nbrokers; id++)
+                if (broker == -1 || broker == id)
+                        ids[n++] = id;
+        return n;
+}
+
+ka_err_t ka_mock_cluster_set_up(ka_mock_cluster_t *mc, int32_t broker, bool up)
+{
+        int32_t ids[KA_MOCK_MAX_BROKERS], n = brokers_of(mc, broker, ids);
+
+        for (int32_t i = 0; i < n; i++)
+                if ((up ? rd_kafka_mock_broker_set_up
+                        : rd_kafka_mock_broker_set_down)(mc->mcluster, ids[i]))
+                        return KA_ERR_INVALID;
+        if (n && broker == -1)
+                ka_info("dev-stack: every broker %s", up ? "up" : "down");
+        else if (n)
+                ka_info("dev-stack: broker %d %s", (int)broker,
+                        up ? "up" : "down");
+        return n ? KA_OK : KA_ERR_NOT_FOUND;
+}
+
+ka_err_t ka_mock_cluster_set_rtt(ka_mock_cluster_t *mc, int32_t broker,
+                                 int rtt_ms)
+{
+        int32_t ids[KA_MOCK_MAX_BROKERS], n = brokers_of(mc, broker, ids);
+
+        for (int32_t i = 0; i < n; i++)
+                if (rd_kafka_mock_broker_set_rtt(mc->mcluster, ids[i], rtt_ms))
+                        return KA_ERR_INVALID;
+        return n ? KA_OK : KA_ERR_NOT_FOUND;
+}
+
+ka_err_t ka_mock_cluster_fail_requests(ka_mock_cluster_t *mc, int32_t broker,
+                                       int16_t api_key, size_t count, int err)
+{
+        rd_kafka_resp_err_t *errs;
+
+        if (broker != -1) {
+                if (broker < 1 || broker > mc->nbrokers || count > 100000)
+                        return KA_ERR_NOT_FOUND;
+                for (size_t i = 0; i < count; i++)
+                        if (rd_kafka_mock_broker_push_request_error_rtts(
+                                    mc->mcluster, broker, api_key, 1,
+                                    (rd_kafka_resp_err_t)err, 0))
+                                return KA_ERR_INVALID;
+                ka_info("dev-stack: the next %zu requests of API %d to "
+                        "broker %d fail with %s",
+                        count, (int)api_key, (int)broker,
+                        rd_kafka_err2name((rd_kafka_resp_err_t)err));
+                return KA_OK;
+        }
+        if (!count) {
+                rd_kafka_mock_clear_request_errors(mc->mcluster, api_key);
+                return KA_OK;
+        }
+        if (count > 100000 || !(errs = malloc(count * sizeof(*errs))))
+                return KA_ERR_INVALID;
+        for (size_t i = 0; i < count; i++)
+                errs[i] = (rd_kafka_resp_err_t)err;
+        rd_kafka_mock_push_request_errors_array(mc->mcluster, api_key, count,
+                                                errs);
+        free(errs);
+        ka_info("dev-stack: the next %zu requests of API %d fail with %s",
+                count, (int)api_key,
+                rd_kafka_err2name((rd_kafka_resp_err_t)err));
+        return KA_OK;
+}
+
+ka_err_t ka_mock_cluster_set_leader(ka_mock_cluster_t *mc, const char *topic,
+                                    int32_t partition, int32_t broker)
+{
+        if (broker < 1 || broker > mc->nbrokers)
+                return KA_ERR_NOT_FOUND;
+        if (rd_kafka_mock_partition_set_leader(mc->mcluster, topic, partition,
+                                               broker))
+                return KA_ERR_INVALID;
+        ka_info("dev-stack: %s [%d] led by broker %d", topic, (int)partition,
+                (int)broker);
         return KA_OK;
 }
 

@@ -29,6 +29,9 @@
 
 #define KA_MOCK_MAX_BROKERS 32
 
+/* Partitions of a topic the mock creates on first use. */
+#define KA_MOCK_DEFAULT_PARTITIONS 4
+
 typedef struct ka_mock_cluster_s ka_mock_cluster_t;
 
 /* Whether 127.0.0.1:port can be bound now (errno in *err when not). */
@@ -54,6 +57,32 @@ const char *ka_mock_cluster_bootstraps(const ka_mock_cluster_t *mc);
 ka_err_t ka_mock_cluster_create_topic(ka_mock_cluster_t *mc, const char *name,
                                       int partitions, char *errstr,
                                       size_t errstr_size);
+
+/*
+ * Faults, for tests (SPEC §13; devstack/control.h serves them over HTTP).
+ * broker is a broker id (1..nbrokers) or -1 for every broker.
+ */
+
+/* Down: connections dropped and refused (up: accepted again). */
+ka_err_t ka_mock_cluster_set_up(ka_mock_cluster_t *mc, int32_t broker, bool up);
+
+/* Every answer of broker delayed by rtt_ms (0: none). */
+ka_err_t ka_mock_cluster_set_rtt(ka_mock_cluster_t *mc, int32_t broker,
+                                 int rtt_ms);
+
+/*
+ * The next count requests of Kafka API api_key (0 Produce, 1 Fetch, 8
+ * OffsetCommit, ...) to broker (-1: to any broker) fail with error err
+ * (librdkafka's code); count 0 with broker -1 clears what is queued for
+ * api_key.
+ */
+ka_err_t ka_mock_cluster_fail_requests(ka_mock_cluster_t *mc, int32_t broker,
+                                       int16_t api_key, size_t count, int err);
+
+/* Moves the leadership of a partition to broker (so that faults of one
+ * broker hit chosen topics only). */
+ka_err_t ka_mock_cluster_set_leader(ka_mock_cluster_t *mc, const char *topic,
+                                    int32_t partition, int32_t broker);
 
 /* Stops the brokers; NULL is a no-op. */
 void ka_mock_cluster_destroy(ka_mock_cluster_t *mc);

@@ -2,6 +2,8 @@
  * The configuration loader: libyaml's document API turns the file into a
  * node graph, and a walk shaped like the format (config.h) checks it and
  * copies it into the public structs, blaming the offending node on error.
+ * Topic patterns are compiled here and expanded against a list of topics
+ * by ka_config_expand().
  */
 #include "config.h"
 #include "names.h"
@@ -298,6 +300,11 @@ static bool valid_topic_name(const char *s, size_t len)
                !(len == 2 && s[0] == '.' && s[1] == '.');
 }
 
+bool ka_config_valid_topic(const char *name)
+{
+        return *name && valid_topic_name(name, strlen(name));
+}
+
 static bool valid_avro_char(char c)
 {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -337,6 +344,89 @@ static bool get_topic_name(loader_t *ld, const yaml_node_t *node,
                             kind, shown(sval(node), slen(node), buf));
         *out = dup_scalar(ld, node);
         return *out != NULL;
+}
+
+/* Occurrences of KA_CONFIG_SOURCE_TOPIC_NAME in s[0 .. len). */
+static size_t count_placeholders(const char *s, size_t len)
+{
+        const char *ph = KA_CONFIG_SOURCE_TOPIC_NAME;
+        size_t n = 0, k = strlen(ph);
+
+        for (size_t i = 0; i + k <= len; i++)
+                if (memcmp(s + i, ph, k) == 0) {
+                        n++;
+                        i += k - 1;
+                }
+        return n;
+}
+
+/*
+ * Copies the name of an aggregated topic: a topic name, or a template
+ * holding `{source_topic_name}` whose other characters are valid in one
+ * (its length is checked once expanded).
+ */
+static bool get_aggregated_name(loader_t *ld, const yaml_node_t *node,
+                                char **out)
+{
+        const char *ph = KA_CONFIG_SOURCE_TOPIC_NAME;
+        size_t k = strlen(ph), n = 0, len;
+        char buf[72], *rest;
+        bool ok;
+
+        if (vtype(node) != V_STR)
+                return type_error(ld, node, "a string", "'name'");
+        if (!count_placeholders(sval(node), slen(node)))
+                return get_topic_name(ld, node, "aggregated topic", out);
+        /* The other characters, the placeholders taken out. */
+        len = slen(node);
+        if (!(rest = malloc(len + 1)))
+                return fail(ld, node, "out of memory");
+        for (size_t i = 0; i < len; i++) {
+                if (i + k <= len && memcmp(sval(node) + i, ph, k) == 0) {
+                        i += k - 1;
+                        continue;
+                }
+                rest[n++] = sval(node)[i];
+        }
+        ok = n == 0 || all_in(rest, n, valid_topic_char);
+        free(rest);
+        if (!ok)
+                return fail(ld, node,
+                            "invalid aggregated topic name '%s' (besides "
+                            "%s, a Kafka topic name is of [A-Za-z0-9._-])",
+                            shown(sval(node), slen(node), buf), ph);
+        *out = dup_scalar(ld, node);
+        return *out != NULL;
+}
+
+/*
+ * Compiles the POSIX extended regular expression of node, to match whole
+ * topic names (as ^(EXPR)$); what names it in messages.
+ */
+static bool get_regex(loader_t *ld, const yaml_node_t *node, const char *what,
+                      char **text, regex_t *re)
+{
+        char *anchored, msg[256], buf[72];
+        int rc;
+
+        if (vtype(node) != V_STR)
+                return type_error(ld, node, "a string", what);
+        if (slen(node) == 0 || memchr(sval(node), '\0', slen(node)))
+                return fail(ld, node, "%s must not be empty", what);
+        if (!(*text = dup_scalar(ld, node)))
+                return false;
+        if (asprintf(&anchored, "^(%s)$", *text) < 0)
+                return fail(ld, node, "out of memory");
+        rc = regcomp(re, anchored, REG_EXTENDED | REG_NOSUB);
+        free(anchored);
+        if (rc) {
+                regerror(rc, re, msg, sizeof(msg));
+                return fail(ld, node,
+                            "invalid regular expression '%s' in %s: %s "
+                            "(POSIX extended syntax)",
+                            shown(sval(node), slen(node), buf), what, msg);
+        }
+        return true;
 }
 
 /* Copies a string node that must be an Avro name, e.g. a field. */
@@ -723,11 +813,16 @@ static bool parse_map(loader_t *ld, const yaml_node_t *node,
                         for (j = 0; j < src->nfields; j++)
                                 if (strcmp(src->fields[j], from) == 0)
                                         break;
-                        if (j == src->nfields)
+                        if (j == src->nfields && src->name)
                                 return fail(ld, key,
                                             "'map' key '%s' is not in "
                                             "'fields' of source topic '%s'",
                                             from, src->name);
+                        if (j == src->nfields)
+                                return fail(ld, key,
+                                            "'map' key '%s' is not in "
+                                            "'fields' of the pattern",
+                                            from);
                 }
                 if (!get_avro_name(ld, val, "a value of 'map'", &to))
                         return false;
@@ -736,13 +831,46 @@ static bool parse_map(loader_t *ld, const yaml_node_t *node,
         return true;
 }
 
-enum { S_NAME, S_FIELDS, S_MAP, S__COUNT };
+/* The exclude expressions of a pattern entry. */
+static bool parse_exclude(loader_t *ld, const yaml_node_t *node,
+                          ka_config_source_t *src)
+{
+        size_t n;
+
+        if (vtype(node) != V_SEQ)
+                return type_error(ld, node, "a sequence of regular expressions",
+                                  "'exclude'");
+        n = seq_len(node);
+        src->exclude = calloc(n + 1, sizeof(*src->exclude));
+        src->exclude_re = calloc(n + 1, sizeof(*src->exclude_re));
+        src->exclude_pos = calloc(n + 1, sizeof(*src->exclude_pos));
+        if (!src->exclude || !src->exclude_re || !src->exclude_pos)
+                return fail(ld, node, "out of memory");
+        for (size_t i = 0; i < n; i++) {
+                yaml_node_t *item = seq_item(ld, node, i);
+
+                if (!get_regex(ld, item, "an item of 'exclude'",
+                               &src->exclude[i], &src->exclude_re[i])) {
+                        free(src->exclude[i]);
+                        src->exclude[i] = NULL;
+                        return false;
+                }
+                src->exclude_pos[i] = pos_of(item);
+                src->nexclude++;
+        }
+        return true;
+}
+
+enum { S_NAME, S_REGEX, S_EXCLUDE, S_FIELDS, S_MAP, S__COUNT };
 
 static bool parse_source(loader_t *ld, const yaml_node_t *node,
                          ka_config_source_t *src)
 {
-        static const char *const keys[S__COUNT] = {
-                [S_NAME] = "name", [S_FIELDS] = "fields", [S_MAP] = "map"};
+        static const char *const keys[S__COUNT] = {[S_NAME] = "name",
+                                                   [S_REGEX] = "regex",
+                                                   [S_EXCLUDE] = "exclude",
+                                                   [S_FIELDS] = "fields",
+                                                   [S_MAP] = "map"};
         yaml_node_t *vals[S__COUNT], *v;
 
         if (vtype(node) != V_MAP)
@@ -750,11 +878,37 @@ static bool parse_source(loader_t *ld, const yaml_node_t *node,
                                   "an item of 'source_topics'");
         if (!get_mapping(ld, node, "a source topic", keys, S__COUNT, vals))
                 return false;
-        if (!vals[S_NAME])
-                return fail(ld, node, "missing key 'name' in a source topic");
-        if (!get_topic_name(ld, vals[S_NAME], "source topic", &src->name))
+        if (vals[S_NAME] && vals[S_REGEX])
+                return fail(ld, vals[S_REGEX],
+                            "a source topic has 'name' or 'regex', not both");
+        if (vals[S_EXCLUDE] && !vals[S_REGEX])
+                return fail(ld, vals[S_EXCLUDE],
+                            "'exclude' needs 'regex' in the same source "
+                            "topic");
+        if (vals[S_REGEX]) {
+                src->regex_re = calloc(1, sizeof(*src->regex_re));
+                if (!src->regex_re)
+                        return fail(ld, node, "out of memory");
+                if (!get_regex(ld, vals[S_REGEX], "'regex'", &src->regex,
+                               src->regex_re)) {
+                        free(src->regex_re);
+                        src->regex_re = NULL;
+                        return false;
+                }
+                src->pos = pos_of(vals[S_REGEX]);
+                if ((v = vals[S_EXCLUDE]) && vtype(v) != V_NULL &&
+                    !parse_exclude(ld, v, src))
+                        return false;
+        } else if (!vals[S_NAME]) {
+                return fail(ld, node,
+                            "missing key 'name' (or 'regex') in a source "
+                            "topic");
+        } else if (!get_topic_name(ld, vals[S_NAME], "source topic",
+                                   &src->name)) {
                 return false;
-        src->pos = pos_of(vals[S_NAME]);
+        } else {
+                src->pos = pos_of(vals[S_NAME]);
+        }
         if ((v = vals[S_FIELDS]) && vtype(v) != V_NULL) {
                 if (vtype(v) != V_SEQ)
                         return type_error(ld, v, "a sequence of field names",
@@ -770,6 +924,12 @@ static bool parse_source(loader_t *ld, const yaml_node_t *node,
                         return false;
         }
         return true;
+}
+
+/* A source topic in messages: its name, or "the pattern". */
+static const char *label(const ka_config_source_t *src)
+{
+        return src->name ? src->name : "the pattern";
 }
 
 /*
@@ -855,9 +1015,9 @@ static bool check_out_names(loader_t *ld, const ka_config_topic_t *topic,
                 fail_at(ld, pos,
                         "output name '%s' of field '%s' of '%s' is already "
                         "used by field '%s' of '%s' at %d:%d",
-                        dup->name, dup->src->fields[dup->field], dup->src->name,
-                        first->src->fields[first->field], first->src->name,
-                        first_pos.line, first_pos.col);
+                        dup->name, dup->src->fields[dup->field],
+                        label(dup->src), first->src->fields[first->field],
+                        label(first->src), first_pos.line, first_pos.col);
         }
         free(outs);
         return dup == NULL;
@@ -886,6 +1046,16 @@ static bool parse_sources(loader_t *ld, const yaml_node_t *node,
                 topic->nsources++;
                 if (!parse_source(ld, seq_item(ld, node, i), src))
                         return false;
+                if (src->regex) {
+                        if (n > 1)
+                                return fail_at(ld, src->pos,
+                                               "a pattern must be the only "
+                                               "source topic of its "
+                                               "aggregated topic '%s'",
+                                               topic->name);
+                        topic->pattern = true;
+                        continue;
+                }
                 if (strcmp(src->name, topic->name) == 0)
                         return fail_at(ld, src->pos,
                                        "aggregated topic '%s' cannot be its "
@@ -902,6 +1072,18 @@ static bool parse_sources(loader_t *ld, const yaml_node_t *node,
                                         topic->sources[j].pos.line,
                                         topic->sources[j].pos.col);
         }
+        if (topic->pattern &&
+            !count_placeholders(topic->name, strlen(topic->name)))
+                return fail_at(ld, topic->pos,
+                               "aggregated topic '%s' has a pattern source: "
+                               "its name must hold %s (one topic per match)",
+                               topic->name, KA_CONFIG_SOURCE_TOPIC_NAME);
+        if (!topic->pattern &&
+            count_placeholders(topic->name, strlen(topic->name)))
+                return fail_at(ld, topic->pos,
+                               "%s in aggregated topic '%s' needs a pattern "
+                               "source ('regex' instead of 'name')",
+                               KA_CONFIG_SOURCE_TOPIC_NAME, topic->name);
         return check_out_names(ld, topic, node);
 }
 
@@ -930,7 +1112,7 @@ static bool parse_topic(loader_t *ld, const yaml_node_t *node,
         if (!vals[T_NAME])
                 return fail(ld, node,
                             "missing key 'name' in an aggregated topic");
-        if (!get_topic_name(ld, vals[T_NAME], "aggregated topic", &topic->name))
+        if (!get_aggregated_name(ld, vals[T_NAME], &topic->name))
                 return false;
         topic->pos = pos_of(vals[T_NAME]);
         /* SPEC §8 names the aggregated record after the topic, every
@@ -1009,7 +1191,10 @@ static bool parse_root(loader_t *ld, const yaml_node_t *root, ka_config_t *cfg)
                 cfg->ntopics++;
                 if (!parse_topic(ld, seq_item(ld, topics, i), topic))
                         return false;
-                for (j = 0; j < i; j++)
+                cfg->npatterns += topic->pattern;
+                /* Templates may share a name (their regexes may not
+                 * overlap): their expansions are checked. */
+                for (j = 0; j < i && !topic->pattern; j++)
                         if (strcmp(cfg->topics[j].name, topic->name) == 0)
                                 return fail_at(ld, topic->pos,
                                                "duplicate aggregated topic "
@@ -1219,6 +1404,17 @@ static void source_release(ka_config_source_t *src)
         size_t i;
 
         free(src->name);
+        free(src->regex);
+        if (src->regex_re)
+                regfree(src->regex_re);
+        free(src->regex_re);
+        for (i = 0; i < src->nexclude; i++) {
+                free(src->exclude[i]);
+                regfree(&src->exclude_re[i]);
+        }
+        free(src->exclude);
+        free(src->exclude_re);
+        free(src->exclude_pos);
         for (i = 0; i < src->nfields; i++)
                 free(src->fields[i]);
         free(src->fields);
@@ -1262,4 +1458,364 @@ const char *ka_config_source_out_name(const ka_config_source_t *src,
                 if (strcmp(src->map_from[i], field) == 0)
                         return src->map_to[i];
         return field;
+}
+
+/* ---- topic patterns ---------------------------------------------------- */
+
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static bool sorted_has(const char *const *v, size_t n, const char *s)
+{
+        return n && bsearch(&s, v, n, sizeof(*v), cmp_str) != NULL;
+}
+
+static bool matches(const regex_t *re, const char *topic)
+{
+        return regexec(re, topic, 0, NULL, 0) == 0;
+}
+
+/* The template's name with every placeholder replaced by topic. */
+static char *expand_name(const char *tmpl, const char *topic)
+{
+        const char *ph = KA_CONFIG_SOURCE_TOPIC_NAME;
+        size_t k = strlen(ph), len = 0, cap = strlen(tmpl) + 1;
+        char *out;
+
+        cap += count_placeholders(tmpl, strlen(tmpl)) * strlen(topic);
+        if (!(out = malloc(cap)))
+                return NULL;
+        for (const char *p = tmpl; *p;) {
+                if (strncmp(p, ph, k) == 0) {
+                        memcpy(out + len, topic, strlen(topic));
+                        len += strlen(topic);
+                        p += k;
+                } else {
+                        out[len++] = *p++;
+                }
+        }
+        out[len] = '\0';
+        return out;
+}
+
+static char **dup_strings(char *const *v, size_t n, bool *ok)
+{
+        char **out = calloc(n + 1, sizeof(*out));
+
+        if (!out) {
+                *ok = false;
+                return NULL;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (!(out[i] = strdup(v[i])))
+                        *ok = false;
+        return out;
+}
+
+static ka_config_pos_t *dup_pos(const ka_config_pos_t *v, size_t n, bool *ok)
+{
+        ka_config_pos_t *out = calloc(n + 1, sizeof(*out));
+
+        if (!out)
+                *ok = false;
+        else if (n)
+                memcpy(out, v, n * sizeof(*v));
+        return out;
+}
+
+/* A topic made by a template for one matching source topic (name and
+ * source name taken over). false when out of memory; to is then safe to
+ * release. */
+static bool copy_template(const ka_config_topic_t *tmpl, size_t index,
+                          char *name, char *source, ka_config_topic_t *to)
+{
+        const ka_config_source_t *from = &tmpl->sources[0];
+        ka_config_source_t *src;
+        bool ok = true;
+
+        memset(to, 0, sizeof(*to));
+        to->name = name;
+        to->pos = tmpl->pos;
+        to->window_ms = tmpl->window_ms;
+        to->expiration_ms = tmpl->expiration_ms;
+        to->idle_timeout_ms = tmpl->idle_timeout_ms;
+        to->min_sample_size = tmpl->min_sample_size;
+        to->group_by_key = tmpl->group_by_key;
+        to->time_field_pos = tmpl->time_field_pos;
+        to->from_pattern = true;
+        to->template_index = index;
+        to->ops = calloc(tmpl->nops, sizeof(*to->ops));
+        to->sources = calloc(1, sizeof(*to->sources));
+        if (!to->ops || !to->sources) {
+                free(source);
+                return false;
+        }
+        memcpy(to->ops, tmpl->ops, tmpl->nops * sizeof(*to->ops));
+        to->nops = tmpl->nops;
+        if (tmpl->time_field && !(to->time_field = strdup(tmpl->time_field)))
+                ok = false;
+        to->nsources = 1;
+        src = &to->sources[0];
+        src->name = source;
+        src->pos = from->pos;
+        src->fields_given = from->fields_given;
+        src->fields = dup_strings(from->fields, from->nfields, &ok);
+        src->field_pos = dup_pos(from->field_pos, from->nfields, &ok);
+        src->nfields = from->nfields;
+        src->map_from = dup_strings(from->map_from, from->nmap, &ok);
+        src->map_to = dup_strings(from->map_to, from->nmap, &ok);
+        src->map_pos = dup_pos(from->map_pos, from->nmap, &ok);
+        src->nmap = from->nmap;
+        return ok;
+}
+
+static void topic_release(ka_config_topic_t *topic)
+{
+        for (size_t j = 0; j < topic->nsources; j++)
+                source_release(&topic->sources[j]);
+        free(topic->sources);
+        free(topic->name);
+        free(topic->ops);
+        free(topic->time_field);
+}
+
+/* What one template matched. */
+typedef struct match_s {
+        const char **topics; /* sorted, after excludes and skips */
+        size_t n;
+        size_t excluded, skipped;
+} match_t;
+
+/* An aggregated topic of the expanded config, for the duplicate check. */
+typedef struct named_s {
+        const char *name;
+        size_t topic; /* index in the expanded config */
+} named_t;
+
+static int cmp_named(const void *a, const void *b)
+{
+        const named_t *x = a, *y = b;
+        int c = strcmp(x->name, y->name);
+
+        return c ? c : (x->topic > y->topic) - (x->topic < y->topic);
+}
+
+ka_err_t ka_config_expand(ka_config_t *cfg, const char *const *topics,
+                          size_t ntopics, const char *where, FILE *report,
+                          char *errstr, size_t errstr_size)
+{
+        const char **sorted = NULL, **outputs = NULL;
+        char **expanded = NULL; /* the names templates make, owned */
+        size_t nexpanded = 0;
+        match_t *m = NULL;
+        ka_config_topic_t *out = NULL;
+        named_t *named = NULL;
+        size_t nsorted = 0, noutputs = 0, nout = 0, cap = 0, t, i;
+        size_t nold = cfg->ntopics; /* m[] is per topic of the template */
+        ka_err_t err = KA_ERR_NOMEM;
+
+        if (!cfg->npatterns)
+                return KA_OK;
+        sorted = calloc(ntopics + 1, sizeof(*sorted));
+        m = calloc(cfg->ntopics, sizeof(*m));
+        if (!sorted || !m)
+                goto nomem;
+        memcpy(sorted, topics, ntopics * sizeof(*sorted));
+        qsort(sorted, ntopics, sizeof(*sorted), cmp_str);
+        for (i = 0; i < ntopics; i++)
+                if (!nsorted || strcmp(sorted[nsorted - 1], sorted[i]))
+                        sorted[nsorted++] = sorted[i];
+
+        /* What each template matches, and every aggregated topic name the
+         * config would write to with those matches. */
+        cap = cfg->ntopics;
+        for (t = 0; t < cfg->ntopics; t++) {
+                const ka_config_source_t *src = &cfg->topics[t].sources[0];
+
+                if (!cfg->topics[t].pattern)
+                        continue;
+                if (!(m[t].topics = calloc(nsorted + 1, sizeof(char *))))
+                        goto nomem;
+                for (i = 0; i < nsorted; i++) {
+                        bool out_ = false;
+
+                        if (!matches(src->regex_re, sorted[i]))
+                                continue;
+                        for (size_t e = 0; e < src->nexclude && !out_; e++)
+                                out_ = matches(&src->exclude_re[e], sorted[i]);
+                        if (out_)
+                                m[t].excluded++;
+                        else
+                                m[t].topics[m[t].n++] = sorted[i];
+                }
+                cap += m[t].n;
+        }
+        if (!(outputs = calloc(cap + 1, sizeof(*outputs))) ||
+            !(expanded = calloc(cap + 1, sizeof(*expanded))))
+                goto nomem;
+        for (t = 0; t < cfg->ntopics; t++) {
+                if (!cfg->topics[t].pattern) {
+                        outputs[noutputs++] = cfg->topics[t].name;
+                        continue;
+                }
+                for (i = 0; i < m[t].n; i++) {
+                        if (!(expanded[nexpanded] = expand_name(
+                                      cfg->topics[t].name, m[t].topics[i])))
+                                goto nomem;
+                        outputs[noutputs++] = expanded[nexpanded++];
+                }
+        }
+        qsort(outputs, noutputs, sizeof(*outputs), cmp_str);
+
+        /* A topic this config writes to is no pattern's source. */
+        for (t = 0; t < cfg->ntopics; t++) {
+                const ka_config_topic_t *tmpl = &cfg->topics[t];
+                size_t keep = 0;
+
+                if (!tmpl->pattern)
+                        continue;
+                for (i = 0; i < m[t].n; i++) {
+                        if (sorted_has(outputs, noutputs, m[t].topics[i]))
+                                m[t].skipped++;
+                        else
+                                m[t].topics[keep++] = m[t].topics[i];
+                }
+                m[t].n = keep;
+                if (keep == 0) {
+                        ka_config_errorf(
+                                cfg, tmpl->sources[0].pos, errstr, errstr_size,
+                                "regex '%s' matches no topic among the %zu "
+                                "of %s%s",
+                                tmpl->sources[0].regex, nsorted, where,
+                                m[t].excluded || m[t].skipped
+                                        ? " once excluded topics and "
+                                          "aggregated topics of this config "
+                                          "are left out"
+                                        : "");
+                        err = KA_ERR_INVALID;
+                        goto out;
+                }
+        }
+
+        /* The expanded config. */
+        cap = 0;
+        for (t = 0; t < cfg->ntopics; t++)
+                cap += cfg->topics[t].pattern ? m[t].n : 1;
+        if (!(out = calloc(cap + 1, sizeof(*out))) ||
+            !(named = calloc(cap + 1, sizeof(*named))))
+                goto nomem;
+        for (t = 0; t < cfg->ntopics; t++) {
+                const ka_config_topic_t *tmpl = &cfg->topics[t];
+
+                if (!tmpl->pattern) {
+                        out[nout++] = *tmpl; /* moved below, on success */
+                        continue;
+                }
+                for (i = 0; i < m[t].n; i++) {
+                        char *name = expand_name(tmpl->name, m[t].topics[i]);
+                        char *source = strdup(m[t].topics[i]);
+
+                        if (!name || !source) {
+                                free(name);
+                                free(source);
+                                goto nomem;
+                        }
+                        if (!copy_template(tmpl, t, name, source, &out[nout++]))
+                                goto nomem;
+                        if (!valid_topic_name(name, strlen(name))) {
+                                ka_config_errorf(
+                                        cfg, tmpl->pos, errstr, errstr_size,
+                                        "aggregated topic name '%.300s' for "
+                                        "'%s' is longer than 249 characters",
+                                        name, m[t].topics[i]);
+                                err = KA_ERR_INVALID;
+                                goto out;
+                        }
+                        /* As for a name written out (parse_topic). */
+                        if (is_digit(name[0])) {
+                                char *record = ka_names_record_name(name);
+
+                                ka_config_errorf(
+                                        cfg, tmpl->pos, errstr, errstr_size,
+                                        "aggregated topic '%s' for '%s' would "
+                                        "name its Avro record '%s', and an "
+                                        "Avro name cannot begin with a digit",
+                                        name, m[t].topics[i],
+                                        record ? record : name);
+                                free(record);
+                                err = KA_ERR_INVALID;
+                                goto out;
+                        }
+                }
+        }
+        for (i = 0; i < nout; i++)
+                named[i] = (named_t){out[i].name, i};
+        qsort(named, nout, sizeof(*named), cmp_named);
+        for (i = 1; i < nout; i++) {
+                const ka_config_topic_t *a = &out[named[i - 1].topic];
+                const ka_config_topic_t *b = &out[named[i].topic];
+
+                if (strcmp(a->name, b->name))
+                        continue;
+                ka_config_errorf(cfg, b->pos, errstr, errstr_size,
+                                 "aggregated topic '%s' (from source topic "
+                                 "'%s') is also made at %d:%d (from source "
+                                 "topic '%s')",
+                                 b->name, b->sources[0].name, a->pos.line,
+                                 a->pos.col, a->sources[0].name);
+                err = KA_ERR_INVALID;
+                goto out;
+        }
+
+        for (t = 0; report && t < cfg->ntopics; t++) {
+                const ka_config_topic_t *tmpl = &cfg->topics[t];
+
+                if (!tmpl->pattern)
+                        continue;
+                fprintf(report,
+                        "%s:%d:%d: regex '%s' matched %zu of %zu topics "
+                        "(%zu excluded, %zu aggregated topics of this config "
+                        "skipped)\n",
+                        cfg->path, tmpl->sources[0].pos.line,
+                        tmpl->sources[0].pos.col, tmpl->sources[0].regex,
+                        m[t].n, nsorted, m[t].excluded, m[t].skipped);
+                for (i = 0; i < nout; i++)
+                        if (out[i].from_pattern && out[i].template_index == t)
+                                fprintf(report, "  %s -> %s\n",
+                                        out[i].sources[0].name, out[i].name);
+        }
+
+        /* Success: the templates go, the named topics move. */
+        for (t = 0; t < cfg->ntopics; t++)
+                if (cfg->topics[t].pattern)
+                        topic_release(&cfg->topics[t]);
+        free(cfg->topics);
+        cfg->topics = out;
+        cfg->ntopics = nout;
+        cfg->npatterns = 0;
+        out = NULL;
+        err = KA_OK;
+        goto out;
+
+nomem:
+        ka_config_errorf(cfg, (ka_config_pos_t){0, 0}, errstr, errstr_size,
+                         "out of memory");
+        err = KA_ERR_NOMEM;
+out:
+        for (i = 0; out && i < nout; i++)
+                if (out[i].from_pattern)
+                        topic_release(&out[i]);
+        free(out);
+        free(named);
+        for (i = 0; i < nexpanded; i++)
+                free(expanded[i]);
+        free(expanded);
+        free(outputs);
+        for (t = 0; m && t < nold; t++)
+                free(m[t].topics);
+        free(m);
+        free(sorted);
+        return err;
 }

@@ -20,9 +20,26 @@
  *         group_by_key: false           # true or false         (false)
  *       filter:                         # required
  *         source_topics:                # required, not empty
- *           - name: example-000         # required, a Kafka topic name
+ *           - name: example-000         # a Kafka topic name, or:
  *             fields: [value0, value1]  # optional
  *             map: {value0: foo}        # optional renames
+ *
+ * A topic pattern (SPEC §4) is a source_topics entry with `regex` (a POSIX
+ * extended regular expression, matched against whole topic names) and
+ * optionally `exclude` (a list of such expressions) instead of `name`:
+ *
+ *   - name: "{source_topic_name}-aggregated"
+ *     filter:
+ *       source_topics:
+ *         - regex: "lsst\\.sal\\..*"
+ *           exclude: ["lsst\\.sal\\.Test\\..*"]
+ *
+ * It must be the only entry of its aggregated topic, whose name must then
+ * hold `{source_topic_name}` (and only then may). Such a topic is a
+ * template: ka_config_expand() turns it into one aggregated topic per
+ * matching topic, sorted by name, each with the template's window
+ * settings, `fields` and `map`. Expressions are compiled when the config
+ * loads (as `^(EXPR)$`); an invalid one is an error there.
  *
  * Typing follows the YAML 1.2 core schema: a plain scalar is null (`~`,
  * `null`, empty), a boolean (`true`, `false` and their capitalised forms),
@@ -35,8 +52,9 @@
  * aliases work.
  *
  * Names: aggregated and source topics must be valid Kafka topic names (1 to
- * 249 of [A-Za-z0-9._-], not "." or ".."); fields, `map` keys and values and
- * `time_field` must be Avro names ([A-Za-z_][A-Za-z0-9_]*).
+ * 249 of [A-Za-z0-9._-], not "." or ".."; an aggregated name holding
+ * `{source_topic_name}` once that is replaced); fields, `map` keys and
+ * values and `time_field` must be Avro names ([A-Za-z_][A-Za-z0-9_]*).
  *
  * What is an error here: an unknown or duplicate key, a wrong type, an
  * unknown or duplicate operation, an empty `operations`, a duplicate
@@ -56,9 +74,14 @@
 
 #include "agent.h"
 
+#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+/* What an aggregated topic's name may hold to be a pattern's template. */
+#define KA_CONFIG_SOURCE_TOPIC_NAME "{source_topic_name}"
 
 /* Longest duration a config may give: 366 days, in seconds. */
 #define KA_CONFIG_MAX_SECONDS 31622400
@@ -81,8 +104,16 @@ typedef struct ka_config_pos_s {
  * map key.
  */
 typedef struct ka_config_source_s {
-        char *name;
-        ka_config_pos_t pos;
+        char *name;          /* NULL in a pattern entry (before expansion) */
+        ka_config_pos_t pos; /* of name, or of regex */
+        /* A pattern entry: regex and the exclude expressions, as written
+         * and compiled; NULL and 0 otherwise. */
+        char *regex;
+        regex_t *regex_re;
+        size_t nexclude;
+        char **exclude;
+        regex_t *exclude_re;
+        ka_config_pos_t *exclude_pos;
         size_t nfields;
         char **fields;
         ka_config_pos_t *field_pos;
@@ -100,6 +131,11 @@ typedef struct ka_config_source_s {
  * nops >= 1 distinct operations in config order. time_field is NULL when
  * unset; time_field_pos is where it was given. nsources >= 1, and source
  * names are distinct. pos is the topic's `name` value.
+ *
+ * pattern: a template whose only source is a pattern entry (before
+ * ka_config_expand()). from_pattern: made from the template at
+ * template_index of the config as loaded, by ka_config_expand(); positions
+ * are the template's.
  */
 typedef struct ka_config_topic_s {
         char *name;
@@ -113,13 +149,18 @@ typedef struct ka_config_topic_s {
         bool group_by_key;
         size_t nsources;
         ka_config_source_t *sources;
+        bool pattern;
+        bool from_pattern;
+        size_t template_index;
 } ka_config_topic_t;
 
-/* A loaded config; topic names are distinct. path is the path as given. */
+/* A loaded config; topic names are distinct (templates aside). path is
+ * the path as given. npatterns counts the templates left to expand. */
 typedef struct ka_config_s {
         char *path;
         size_t ntopics;
         ka_config_topic_t *topics;
+        size_t npatterns;
 } ka_config_t;
 
 /*
@@ -147,6 +188,34 @@ void ka_config_destroy(ka_config_t *cfg);
 __attribute__((format(printf, 5, 6))) void
 ka_config_errorf(const ka_config_t *cfg, ka_config_pos_t pos, char *errstr,
                  size_t errstr_size, const char *fmt, ...);
+
+/* Whether name is a valid Kafka topic name (see above). */
+bool ka_config_valid_topic(const char *name);
+
+/*
+ * Expands every template of cfg (SPEC §4) against topics[0 .. ntopics)
+ * (the topics there are: registry subjects `<topic>-value`, or .avsc file
+ * names; in any order, duplicates ignored), in place: each template is
+ * replaced, where it stood, by one aggregated topic per topic its regex
+ * matches and no exclude expression does, sorted by name, named by the
+ * template with `{source_topic_name}` replaced. A topic that is an
+ * aggregated topic of cfg (named, or made by a template) is never a
+ * pattern's source, so that a rerun does not aggregate aggregated topics.
+ * where names the topics' origin in messages ("the registry's subjects").
+ *
+ * When report is not NULL, writes what each template matched: a line
+ * "FILE:LINE:COL: regex 'R' matched N of M topics (K excluded, A
+ * aggregated topics of this config skipped)" and a line "  SOURCE ->
+ * AGGREGATED" per match.
+ *
+ * Errors (KA_ERR_INVALID, with a FILE:LINE:COL diagnostic in errstr): a
+ * template matching no topic; an expanded name that is not a valid topic
+ * name or that another aggregated topic has. KA_ERR_NOMEM. On error cfg is
+ * unchanged. Without templates, does nothing.
+ */
+ka_err_t ka_config_expand(ka_config_t *cfg, const char *const *topics,
+                          size_t ntopics, const char *where, FILE *report,
+                          char *errstr, size_t errstr_size);
 
 /*
  * The output name of field in src: its `map` rename, or field itself. The

@@ -281,6 +281,102 @@ static ka_err_t build_models(const ka_config_t *cfg, const char *config_name,
         return check_idents(cfg, ctxs, errstr, errstr_size);
 }
 
+/* Whether field name is a number in the schema of fetched source f. */
+static bool numeric_in(const fetched_t *f, const char *name)
+{
+        const ka_schema_field_t *sf = ka_schema_field(f->schema, name);
+
+        return sf && sf->numeric;
+}
+
+/*
+ * A pattern's `fields` and `map` apply to each matched topic where they can;
+ * one that applies to none is a mistake (a typo, or the wrong pattern).
+ * fetched[] is parallel to the sources of cfg's topics.
+ */
+static ka_err_t check_pattern_lists(const ka_config_t *cfg,
+                                    const fetched_t *fetched, char *errstr,
+                                    size_t errstr_size)
+{
+        size_t k = 0;
+
+        for (size_t t = 0; t < cfg->ntopics;
+             k += cfg->topics[t].nsources, t++) {
+                const ka_config_topic_t *first = &cfg->topics[t];
+                const ka_config_source_t *src = &first->sources[0];
+                size_t nlist = src->nfields + src->nmap;
+
+                /* Once per template: at the first topic it made. */
+                if (!first->from_pattern ||
+                    (t > 0 && cfg->topics[t - 1].from_pattern &&
+                     cfg->topics[t - 1].template_index ==
+                             first->template_index))
+                        continue;
+                for (size_t i = 0; i < nlist; i++) {
+                        const char *name =
+                                i < src->nfields
+                                        ? src->fields[i]
+                                        : src->map_from[i - src->nfields];
+                        ka_config_pos_t pos =
+                                i < src->nfields
+                                        ? src->field_pos[i]
+                                        : src->map_pos[i - src->nfields];
+                        size_t u, kk = k, nmatched = 0;
+                        bool found = false;
+
+                        for (u = t;
+                             u < cfg->ntopics && cfg->topics[u].from_pattern &&
+                             cfg->topics[u].template_index ==
+                                     first->template_index;
+                             kk += cfg->topics[u].nsources, u++) {
+                                nmatched++;
+                                found |= numeric_in(&fetched[kk], name);
+                        }
+                        if (found)
+                                continue;
+                        ka_config_errorf(cfg, pos, errstr, errstr_size,
+                                         "field '%s' is a number in none of "
+                                         "the %zu topics the pattern matched "
+                                         "(first '%s')",
+                                         name, nmatched, src->name);
+                        return KA_ERR_INVALID;
+                }
+        }
+        return KA_OK;
+}
+
+/* The topic patterns of cfg expanded against the topics schemas knows. */
+static ka_err_t expand_patterns(const ka_generate_opts_t *opts,
+                                ka_config_t *cfg, ka_schema_source_t *schemas,
+                                char *errstr, size_t errstr_size)
+{
+        char **topics = NULL, *where = NULL, reason[1024];
+        size_t n = 0;
+        ka_err_t err;
+
+        if (!cfg->npatterns)
+                return KA_OK;
+        err = ka_schema_source_topics(schemas, &topics, &n, reason,
+                                      sizeof(reason));
+        if (err) {
+                snprintf(errstr, errstr_size,
+                         "listing the topics for the patterns of %s: %s",
+                         cfg->path, reason);
+                /* Not the config's fault. */
+                return err == KA_ERR_INVALID ? KA_ERR_IO : err;
+        }
+        if (!(where = ka_schema_source_where(schemas))) {
+                ka_schema_source_topics_free(topics, n);
+                snprintf(errstr, errstr_size, "out of memory");
+                return KA_ERR_NOMEM;
+        }
+        err = ka_config_expand(cfg, (const char *const *)topics, n, where,
+                               opts->report, errstr, errstr_size);
+        free(where);
+        ka_schema_source_topics_free(topics, n);
+        return err;
+}
+
 /* Renders the agents and the table into the output directory. */
 static ka_err_t render(const ka_generate_opts_t *opts, const ka_config_t *cfg,
                        const char *config_name, json_t *const *ctxs,
@@ -359,6 +455,10 @@ ka_err_t ka_generate(const ka_generate_opts_t *opts,
         memset(res, 0, sizeof(*res));
         if (!(cfg = ka_config_load(opts->config_file, errstr, errstr_size)))
                 return KA_ERR_INVALID;
+        if ((err = expand_patterns(opts, cfg, schemas, errstr, errstr_size))) {
+                ka_config_destroy(cfg);
+                return err;
+        }
         for (size_t t = 0; t < cfg->ntopics; t++)
                 nsources += cfg->topics[t].nsources;
         err = KA_ERR_NOMEM;
@@ -372,7 +472,8 @@ ka_err_t ka_generate(const ka_generate_opts_t *opts,
         }
 
         if ((err = build_models(cfg, config_name, schemas, fetched, ctxs,
-                                record_schemas, errstr, errstr_size)))
+                                record_schemas, errstr, errstr_size)) ||
+            (err = check_pattern_lists(cfg, fetched, errstr, errstr_size)))
                 goto out;
         for (size_t t = 0; opts->registry && t < cfg->ntopics; t++)
                 if ((err = register_aggregated(

@@ -13,6 +13,7 @@
 #include "schema_source.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 typedef struct ka_generate_opts_s {
         const char *config_file;
@@ -26,6 +27,8 @@ typedef struct ka_generate_opts_s {
         ka_registry_t *registry;
         /* Set on each aggregated subject before registering, or NULL. */
         const char *compatibility;
+        /* Where to print what each topic pattern matched, or NULL. */
+        FILE *report;
 } ka_generate_opts_t;
 
 /* What a run did. */
@@ -35,8 +38,11 @@ typedef struct ka_generate_result_s {
 } ka_generate_result_t;
 
 /*
- * Loads opts->config_file, takes each source topic's writer schema from
- * schemas, checks the config against them, registers the aggregated
+ * Loads opts->config_file, expands its topic patterns against the topics
+ * schemas knows (ka_config_expand(), reporting to opts->report), takes
+ * each source topic's writer schema from schemas, checks the config
+ * against them (a `fields` entry or `map` key of a pattern must be a
+ * number in at least one matched topic), registers the aggregated
  * schemas, then renders one agent per aggregated topic and the agents
  * table into opts->output_dir (only files whose bytes change are written;
  * stale generated files are removed). Nothing is registered or written

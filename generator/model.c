@@ -41,6 +41,22 @@ static const char *num_enum(ka_num_type_t num)
         return "?";
 }
 
+/* The runtime reader of an array of num (row.h). */
+static const char *array_reader(ka_num_type_t num)
+{
+        switch (num) {
+        case KA_NUM_INT:
+                return "ka_row_read_ints";
+        case KA_NUM_LONG:
+                return "ka_row_read_longs";
+        case KA_NUM_FLOAT:
+                return "ka_row_read_floats";
+        case KA_NUM_DOUBLE:
+                return "ka_row_read_doubles";
+        }
+        return "?";
+}
+
 static const char *num_ctype(ka_num_type_t num)
 {
         switch (num) {
@@ -201,11 +217,16 @@ static bool listed(const ka_config_source_t *src, const char *name)
         return false;
 }
 
-static bool aggregated(const ka_config_source_t *src,
+/* Whether the agent aggregates f. A listed field of a pattern's topic is
+ * aggregated only where it is a number: the list applies to each matched
+ * topic where it can (SPEC §4). */
+static bool aggregated(const ka_config_topic_t *topic,
+                       const ka_config_source_t *src,
                        const ka_schema_field_t *f)
 {
         if (src->fields_given && src->nfields)
-                return listed(src, f->name);
+                return listed(src, f->name) &&
+                       (f->numeric || !topic->from_pattern);
         return f->numeric && !is_reserved(f->name);
 }
 
@@ -219,7 +240,9 @@ static bool check_source(const ka_config_t *cfg, const ka_config_topic_t *topic,
         const ka_config_source_t *src = ms->cfg;
         const ka_schema_field_t *f;
 
-        for (size_t i = 0; i < src->nfields; i++) {
+        /* A pattern's fields and map apply where they can (generate.c
+         * checks that each does somewhere). */
+        for (size_t i = 0; !topic->from_pattern && i < src->nfields; i++) {
                 f = ka_schema_field(ms->schema, src->fields[i]);
                 if (!f) {
                         blame(cfg, src->field_pos[i], errstr, errstr_size,
@@ -232,15 +255,16 @@ static bool check_source(const ka_config_t *cfg, const ka_config_topic_t *topic,
                 if (!f->numeric) {
                         blame(cfg, src->field_pos[i], errstr, errstr_size,
                               "field '%s' of topic '%s' is of type %s, not a "
-                              "number (int, long, float, double or a union "
-                              "of null and one of them)",
+                              "number (int, long, float, double, an array of "
+                              "one of them, or a union of null and one of "
+                              "those)",
                               f->name, src->name, f->type_desc);
                         return false;
                 }
         }
-        for (size_t i = 0; i < src->nmap; i++) {
+        for (size_t i = 0; !topic->from_pattern && i < src->nmap; i++) {
                 f = ka_schema_field(ms->schema, src->map_from[i]);
-                if (!f || !aggregated(src, f)) {
+                if (!f || !aggregated(topic, src, f)) {
                         blame(cfg, src->map_pos[i], errstr, errstr_size,
                               "map: field '%s' of topic '%s' is not "
                               "aggregated",
@@ -250,7 +274,7 @@ static bool check_source(const ka_config_t *cfg, const ka_config_topic_t *topic,
         }
         if (topic->time_field) {
                 f = ka_schema_field(ms->schema, topic->time_field);
-                if (!f || !f->numeric || f->nullable ||
+                if (!f || !f->numeric || f->nullable || f->array ||
                     !(f->num == KA_NUM_DOUBLE || f->num == KA_NUM_FLOAT ||
                       (f->num == KA_NUM_LONG && f->logical_type &&
                        (!strcmp(f->logical_type, "timestamp-millis") ||
@@ -281,13 +305,21 @@ static const char *decode_pad(size_t index)
         return pad;
 }
 
-/* The decode step of one schema field: read into the struct or skip. */
+/* The decode step of one schema field: read into the struct or the row's
+ * array, or skip. */
 static json_t *step(const ka_schema_field_t *f, bool member)
 {
         json_t *st =
                 json_pack("{s:s, s:s}", "name", f->name, "ident", f->ident);
 
-        if (member) {
+        if (member && f->array) {
+                json_object_set_new(
+                        st, "read_array",
+                        json_pack("{s:s, s:s, s:b, s:i}", "avro",
+                                  ka_num_type_name(f->num), "reader",
+                                  array_reader(f->num), "nullable", f->nullable,
+                                  "value_branch", (int)f->value_branch));
+        } else if (member) {
                 json_object_set_new(st, "read", json_true());
                 json_object_set_new(st, "avro",
                                     json_string(ka_num_type_name(f->num)));
@@ -330,6 +362,17 @@ static json_t *time_field_ctx(const ka_schema_field_t *f)
                          f->ident, conv, true);
 }
 
+/* Appends to steps the encoder's writing of the scalar statistics
+ * values[from .. to), when there are any. */
+static void scalar_step(json_t *steps, size_t from, size_t to)
+{
+        if (to > from)
+                json_array_append_new(steps,
+                                      json_pack("{s:{s:I, s:I}}", "scalars",
+                                                "from", (json_int_t)from, "to",
+                                                (json_int_t)to));
+}
+
 json_t *ka_model_agent(const ka_config_t *cfg, const ka_config_topic_t *topic,
                        const ka_model_source_t *sources, const char *version,
                        const char *config_name, char **record_schema,
@@ -340,16 +383,19 @@ json_t *ka_model_agent(const ka_config_t *cfg, const ka_config_topic_t *topic,
         char *config_comment = comment_safe(config_name);
         json_t *ctx = NULL, *srcs = json_array(), *ops = json_array();
         json_t *schema_fields = json_array(), *outputs = json_array();
+        json_t *encode_steps = json_array(), *array_type = NULL;
         json_t *schema = NULL;
-        size_t nrow = 0;
+        size_t nrow = 0, narr = 0, run_from = 0;
         char *schema_json = NULL;
         /* Output names taken so far: a map, as sources may have 100k
          * fields. */
         ka_strmap_t out_names = {0};
 
         *record_schema = NULL;
+        array_type =
+                json_pack("{s:s, s:s}", "type", "array", "items", "double");
         if (!ident || !record || !config_comment || !srcs || !ops ||
-            !schema_fields || !outputs) {
+            !schema_fields || !outputs || !encode_steps || !array_type) {
                 snprintf(errstr, errstr_size, "out of memory");
                 goto out;
         }
@@ -373,15 +419,16 @@ json_t *ka_model_agent(const ka_config_t *cfg, const ka_config_topic_t *topic,
                 const ka_model_source_t *ms = &sources[s];
                 const ka_config_source_t *src = ms->cfg;
                 json_t *members = json_array(), *steps = json_array();
-                json_t *fields = json_array(), *sctx;
-                size_t first = nrow;
+                json_t *fields = json_array(), *arrays = json_array(), *sctx;
+                size_t first = nrow, first_array = narr;
                 const ka_schema_field_t *tf = NULL;
-                bool has_nullable = false;
+                bool has_present = false, has_branch = false;
 
                 if (!check_source(cfg, topic, ms, errstr, errstr_size)) {
                         json_decref(members);
                         json_decref(steps);
                         json_decref(fields);
+                        json_decref(arrays);
                         goto out;
                 }
                 if (topic->time_field)
@@ -389,21 +436,27 @@ json_t *ka_model_agent(const ka_config_t *cfg, const ka_config_topic_t *topic,
 
                 for (size_t i = 0; i < ms->schema->nfields; i++) {
                         const ka_schema_field_t *f = &ms->schema->fields[i];
-                        bool agg = aggregated(src, f);
+                        bool agg = aggregated(topic, src, f);
                         const char *out_name;
+                        json_t *entry;
                         ka_err_t err;
 
-                        if (agg || f == tf)
-                                has_nullable |= f->nullable;
-                        if (agg || f == tf)
+                        if (agg || f == tf) {
+                                has_branch |= f->nullable;
+                                has_present |= f->nullable && !f->array;
                                 json_array_append_new(
                                         members,
-                                        json_pack("{s:s, s:s, s:s, s:b, s:b}",
+                                        json_pack("{s:s, s:s, s:s, s:b, s:b, "
+                                                  "s:b, s:I}",
                                                   "ctype", num_ctype(f->num),
                                                   "ident", f->ident, "name",
                                                   f->name, "nullable",
-                                                  f->nullable, "renamed",
-                                                  strcmp(f->name, f->ident)));
+                                                  f->nullable && !f->array,
+                                                  "renamed",
+                                                  strcmp(f->name, f->ident),
+                                                  "array", f->array, "slot",
+                                                  (json_int_t)narr));
+                        }
                         json_array_append_new(steps, step(f, agg || f == tf));
                         if (!agg)
                                 continue;
@@ -425,19 +478,38 @@ json_t *ka_model_agent(const ka_config_t *cfg, const ka_config_topic_t *topic,
                                 json_decref(members);
                                 json_decref(steps);
                                 json_decref(fields);
+                                json_decref(arrays);
                                 goto out;
                         }
-                        json_array_append_new(outputs, json_string(out_name));
-                        json_array_append_new(
-                                fields,
-                                json_pack("{s:s, s:o, s:s, s:s, s:b, s:I}",
+                        json_array_append_new(outputs,
+                                              json_pack("{s:s, s:b}", "name",
+                                                        out_name, "array",
+                                                        f->array));
+                        entry = json_pack("{s:s, s:o, s:s, s:s, s:b, s:I}",
                                           "name", f->name, "out_name_init",
                                           init_line("out_name", out_name, 16),
                                           "ident", f->ident, "num",
                                           num_enum(f->num), "nullable",
                                           f->nullable, "row",
-                                          (json_int_t)nrow));
-                        nrow++;
+                                          (json_int_t)(f->array ? narr : nrow));
+                        if (f->array) {
+                                json_array_append_new(arrays, entry);
+                                /* The encoder: the scalars so far, then
+                                 * this array's statistics. */
+                                scalar_step(encode_steps,
+                                            run_from * topic->nops,
+                                            nrow * topic->nops);
+                                run_from = nrow;
+                                json_array_append_new(
+                                        encode_steps,
+                                        json_pack("{s:{s:I, s:s}}", "array",
+                                                  "index", (json_int_t)narr,
+                                                  "name", out_name));
+                                narr++;
+                        } else {
+                                json_array_append_new(fields, entry);
+                                nrow++;
+                        }
                 }
 
                 sctx = json_pack(
@@ -452,7 +524,17 @@ json_t *ka_model_agent(const ka_config_t *cfg, const ka_config_topic_t *topic,
                         (json_int_t)(nrow - first), "members", members, "steps",
                         steps, "fields", fields, "has_fields", nrow > first,
                         "has_members", json_array_size(members) > 0,
-                        "has_nullable", has_nullable);
+                        "has_nullable", has_present);
+                json_object_set_new(sctx, "has_branch",
+                                    json_boolean(has_branch));
+                json_object_set_new(sctx, "arrays", arrays);
+                json_object_set_new(sctx, "has_arrays",
+                                    json_boolean(narr > first_array));
+                json_object_set_new(sctx, "first_array",
+                                    json_integer((json_int_t)first_array));
+                json_object_set_new(
+                        sctx, "narrays",
+                        json_integer((json_int_t)(narr - first_array)));
                 json_object_set_new(sctx, "has_steps",
                                     json_boolean(ms->schema->nfields > 0));
                 json_object_set_new(sctx, "topic_init",
@@ -464,20 +546,30 @@ json_t *ka_model_agent(const ka_config_t *cfg, const ka_config_topic_t *topic,
                                     json_string(decode_pad(s)));
                 json_array_append_new(srcs, sctx);
         }
+        scalar_step(encode_steps, run_from * topic->nops, nrow * topic->nops);
 
         /* Output fields: each aggregated field, then each operation. */
         for (size_t k = 0; k < json_array_size(outputs); k++) {
-                for (size_t o = 0; o < topic->nops; o++) {
+                const json_t *o = json_array_get(outputs, k);
+                bool is_array = json_is_true(json_object_get(o, "array"));
+
+                for (size_t op = 0; op < topic->nops; op++) {
                         char *name;
 
-                        if (asprintf(&name, "%s_%s", ka_op_name(topic->ops[o]),
+                        if (asprintf(&name, "%s_%s", ka_op_name(topic->ops[op]),
                                      json_string_value(
-                                             json_array_get(outputs, k))) < 0)
+                                             json_object_get(o, "name"))) < 0)
                                 goto out;
-                        json_array_append_new(schema_fields,
-                                              json_pack("{s:s, s:s}", "name",
-                                                        name, "type",
-                                                        "double"));
+                        if (is_array)
+                                json_array_append_new(
+                                        schema_fields,
+                                        json_pack("{s:s, s:O}", "name", name,
+                                                  "type", array_type));
+                        else
+                                json_array_append_new(
+                                        schema_fields,
+                                        json_pack("{s:s, s:s}", "name", name,
+                                                  "type", "double"));
                         free(name);
                 }
         }
@@ -507,6 +599,13 @@ json_t *ka_model_agent(const ka_config_t *cfg, const ka_config_topic_t *topic,
                         init_line("config_file", config_comment, 8));
                 json_object_set_new(ctx, "has_values",
                                     json_boolean(nrow * topic->nops > 0));
+                json_object_set_new(
+                        ctx, "has_encode_steps",
+                        json_boolean(json_array_size(encode_steps) > 0));
+                json_object_set(ctx, "encode_steps", encode_steps);
+                json_object_set_new(ctx, "any_arrays", json_boolean(narr > 0));
+                json_object_set_new(ctx, "agent_narrays",
+                                    json_integer((json_int_t)narr));
                 json_object_set_new(ctx, "generated",
                                     generated_lines(version, config_comment));
                 *record_schema = schema_json;
@@ -521,6 +620,8 @@ out:
         json_decref(ops);
         json_decref(schema_fields);
         json_decref(outputs);
+        json_decref(encode_steps);
+        json_decref(array_type);
         free(ident);
         free(record);
         free(config_comment);

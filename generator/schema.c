@@ -33,11 +33,21 @@ static bool num_type(const ka_avro_node_t *t, ka_num_type_t *num)
         }
 }
 
-/* "double", "union", "array", "record lsst.X", ... for messages. */
+/* "double", "union", "array of double", "record lsst.X", ... for
+ * messages. */
 static char *describe(const ka_avro_node_t *t)
 {
         char *s;
 
+        if (t->type == KA_AVRO_ARRAY && t->items) {
+                const ka_avro_node_t *it = t->items;
+
+                if (asprintf(&s, "array of %s",
+                             it->fullname ? it->fullname
+                                          : ka_avro_type_name(it->type)) < 0)
+                        return NULL;
+                return s;
+        }
         if (t->fullname) {
                 if (asprintf(&s, "%s %s", ka_avro_type_name(t->type),
                              t->fullname) < 0)
@@ -47,27 +57,38 @@ static char *describe(const ka_avro_node_t *t)
         return strdup(ka_avro_type_name(t->type));
 }
 
+/* A number, or an array of numbers (*array set). */
+static bool num_or_array(const ka_avro_node_t *t, ka_num_type_t *num,
+                         bool *array)
+{
+        *array = t->type == KA_AVRO_ARRAY;
+        return *array ? num_type(t->items, num) : num_type(t, num);
+}
+
 /* Numeric or not, and how to read past the field when it is not read.
  * KA_ERR_INVALID when the type cannot be compiled into a skip program. */
 static ka_err_t classify(ka_schema_field_t *f, const ka_avro_node_t *type)
 {
         const ka_avro_node_t *t = type;
 
-        if (num_type(t, &f->num)) {
+        if (num_or_array(t, &f->num, &f->array)) {
                 f->numeric = true;
         } else if (type->type == KA_AVRO_UNION && type->nbranches == 2) {
                 for (int32_t b = 0; b < 2; b++) {
                         if (type->branches[1 - b]->type == KA_AVRO_NULL &&
-                            num_type(type->branches[b], &f->num)) {
+                            num_or_array(type->branches[b], &f->num,
+                                         &f->array)) {
                                 f->numeric = f->nullable = true;
                                 f->value_branch = b;
                                 t = type->branches[b];
                         }
                 }
+                if (!f->numeric)
+                        f->array = false;
         }
         if (!(f->type_desc = describe(type)))
                 return KA_ERR_NOMEM;
-        if (f->numeric && t->logical_type &&
+        if (f->numeric && !f->array && t->logical_type &&
             !(f->logical_type = strdup(t->logical_type)))
                 return KA_ERR_NOMEM;
 

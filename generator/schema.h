@@ -1,7 +1,8 @@
 /*
  * The generator's view of a source schema: the top-level record's fields,
- * each either numeric (read into the agent's typed struct) or something to
- * decode past (a primitive skip or a skip program, see runtime/avro_skip.h).
+ * each either numeric (a number read into the agent's typed struct, or an
+ * array of numbers read into the row) or something to decode past (a
+ * primitive skip or a skip program, see runtime/avro_skip.h).
  */
 #ifndef KA_SCHEMA_H
 #define KA_SCHEMA_H
@@ -17,9 +18,10 @@ typedef struct ka_schema_field_s {
         char *ident; /* C identifier, see names.h */
         bool numeric;
         /* numeric fields */
-        ka_num_type_t num;
-        bool nullable;        /* a union of null and num */
-        int32_t value_branch; /* union index of num when nullable */
+        bool array;           /* an array of num (SPEC §5: element-wise) */
+        ka_num_type_t num;    /* the number, or the array's items */
+        bool nullable;        /* a union of null and the number or array */
+        int32_t value_branch; /* union index of that branch when nullable */
         char *logical_type;   /* "timestamp-millis", ... or NULL */
         /* how to read past the field when the agent does not read it: a
          * primitive ("string", "double", ...) or NULL and a skip program */

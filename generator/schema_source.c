@@ -4,7 +4,9 @@
  */
 #include "schema_source.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,5 +143,109 @@ char *ka_schema_source_origin(const ka_schema_source_t *src,
         else
                 n = asprintf(&s, "subject %s, from a .avsc file",
                              info->subject);
+        return n < 0 ? NULL : s;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void ka_schema_source_topics_free(char **topics, size_t n)
+{
+        ka_registry_subjects_free(topics, n);
+}
+
+/* Keeps the names of names[0 .. *n) that end with suffix, without it. */
+static void keep_suffixed(char **names, size_t *n, const char *suffix)
+{
+        size_t keep = 0, k = strlen(suffix);
+
+        for (size_t i = 0; i < *n; i++) {
+                size_t len = strlen(names[i]);
+
+                if (len > k && !strcmp(names[i] + len - k, suffix)) {
+                        names[i][len - k] = '\0';
+                        names[keep++] = names[i];
+                } else {
+                        free(names[i]);
+                }
+        }
+        *n = keep;
+}
+
+/* The file names of dir (every entry but . and ..). */
+static ka_err_t list_dir(const char *dir, char ***names, size_t *n,
+                         char *errstr, size_t errstr_size)
+{
+        DIR *d = opendir(dir);
+        struct dirent *e;
+        size_t cap = 0;
+        char **v = NULL;
+
+        *names = NULL;
+        *n = 0;
+        if (!d) {
+                snprintf(errstr, errstr_size, "%s: %s", dir, strerror(errno));
+                return KA_ERR_IO;
+        }
+        while ((e = readdir(d))) {
+                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                        continue;
+                if (*n == cap) {
+                        char **p;
+
+                        cap = cap ? cap * 2 : 64;
+                        if (!(p = realloc(v, cap * sizeof(*v))))
+                                goto nomem;
+                        v = p;
+                }
+                if (!(v[*n] = strdup(e->d_name)))
+                        goto nomem;
+                (*n)++;
+        }
+        closedir(d);
+        *names = v;
+        return KA_OK;
+nomem:
+        closedir(d);
+        ka_registry_subjects_free(v, *n);
+        *n = 0;
+        snprintf(errstr, errstr_size, "out of memory");
+        return KA_ERR_NOMEM;
+}
+
+ka_err_t ka_schema_source_topics(ka_schema_source_t *src, char ***topics,
+                                 size_t *n, char *errstr, size_t errstr_size)
+{
+        ka_err_t err;
+
+        if (src->reg) {
+                err = ka_registry_subjects(src->reg, topics, n, errstr,
+                                           errstr_size);
+                if (!err)
+                        keep_suffixed(*topics, n, "-value");
+        } else {
+                err = list_dir(src->dir, topics, n, errstr, errstr_size);
+                if (!err)
+                        keep_suffixed(*topics, n, ".avsc");
+        }
+        if (!err)
+                qsort(*topics, *n, sizeof(**topics), cmp_str);
+        return err;
+}
+
+char *ka_schema_source_where(const ka_schema_source_t *src)
+{
+        char *s;
+        int n;
+
+        if (src->reg)
+                n = asprintf(&s,
+                             "the <topic>-value subjects of the registry "
+                             "%s",
+                             ka_registry_url(src->reg));
+        else
+                n = asprintf(&s, "the .avsc files of %s", src->dir);
         return n < 0 ? NULL : s;
 }

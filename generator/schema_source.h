@@ -36,6 +36,23 @@ ka_err_t ka_schema_source_get(ka_schema_source_t *src, const char *topic,
                               size_t errstr_size);
 
 /*
+ * The topics the source knows, sorted by name (for topic patterns, SPEC
+ * §4): from the registry, those of its `<topic>-value` subjects; from a
+ * directory, those of its `<topic>.avsc` files. *topics is a malloc'd
+ * array of *n malloc'd strings; free it with ka_schema_source_topics_free().
+ * Errors as ka_registry_subjects(); KA_ERR_IO when the directory cannot be
+ * read.
+ */
+ka_err_t ka_schema_source_topics(ka_schema_source_t *src, char ***topics,
+                                 size_t *n, char *errstr, size_t errstr_size);
+
+void ka_schema_source_topics_free(char **topics, size_t n);
+
+/* Where the topics come from, for messages: "the <topic>-value subjects of
+ * the registry URL" or "the .avsc files of DIR" (malloc'd). */
+char *ka_schema_source_where(const ka_schema_source_t *src);
+
+/*
  * "subject S, version V, schema id I" or "file DIR/T.avsc" style words
  * for generated comments, naming where info came from (malloc'd).
  */

@@ -4,15 +4,22 @@
  * agents/agents_table.c lists them in ka_agents[]. Everything here is
  * immutable, static data owned by the generated code.
  *
- * A message's values travel as a "row": one double per aggregated field of
- * the agent, in the order of the aggregated record (config source order,
- * then schema order). NaN marks a missing value (Avro null, a field the
- * writer schema lacks, a NaN payload); statistics skip it.
+ * A message's values travel as a row (row.h): one double per aggregated
+ * scalar field of the agent, and one array per aggregated array field
+ * (SPEC §5: an Avro array of int, long, float or double, or a union of null
+ * and one, aggregated element-wise). Scalar and array fields are numbered
+ * apart, each in the order of the aggregated record (config source order,
+ * then schema order): a source's scalars are row->vals[first_field ..
+ * + nfields), its arrays row->arrays[first_array .. + narrays). NaN marks a
+ * missing value (Avro null, a field the writer schema lacks, a NaN
+ * payload), an empty array a missing array; statistics skip both.
  */
 #ifndef KA_AGENT_H
 #define KA_AGENT_H
 
+#include "avro_wire.h"
 #include "ka.h"
+#include "row.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -46,11 +53,12 @@ typedef enum ka_num_type_e {
  * num, so that it can go straight into a message. */
 const char *ka_num_type_name(ka_num_type_t num);
 
+/* One aggregated field: a scalar, or an array of type (source arrays). */
 typedef struct ka_agent_field_s {
         const char *name;     /* field name in the source schema */
         const char *out_name; /* `<op>_<out_name>` in the output (map) */
-        ka_num_type_t type;
-        bool nullable; /* a union of null and type */
+        ka_num_type_t type;   /* of the value, or of an array's items */
+        bool nullable;        /* a union of null and the value or array */
 } ka_agent_field_t;
 
 typedef struct ka_agent_source_s {
@@ -62,30 +70,50 @@ typedef struct ka_agent_source_s {
         int32_t schema_id;
         int32_t schema_version;
         const char *schema;
-        /* This source's fields occupy row[first_field .. + nfields). */
+        /* This source's scalar fields occupy row->vals[first_field ..
+         * + nfields), described by fields[]; its array fields
+         * row->arrays[first_array .. + narrays), described by arrays[]. */
         size_t first_field;
         size_t nfields;
         const ka_agent_field_t *fields;
+        size_t first_array;
+        size_t narrays;
+        const ka_agent_field_t *arrays;
         /* Payload field holding the event time (SPEC §6), or NULL for the
          * Kafka message timestamp. */
         const char *time_field;
         /*
          * Decodes one Avro body (after the 5-byte Confluent header) written
-         * with exactly `schema`. Stores this source's values into its slice
-         * of row, and the event time in *event_ms when time_field is set.
-         * Never reads outside [buf, buf + len). Returns KA_OK,
-         * KA_ERR_TRUNCATED, KA_ERR_OVERFLOW or KA_ERR_INVALID.
+         * with exactly `schema`. Stores this source's values into its
+         * slices of row (arrays straight into the row's buffers, grown when
+         * too small), and the event time in *event_ms when time_field is
+         * set. Never reads outside [buf, buf + len). Returns KA_OK,
+         * KA_ERR_TRUNCATED, KA_ERR_OVERFLOW, KA_ERR_INVALID (also an array
+         * longer than KA_ROW_MAX_ARRAY) or KA_ERR_NOMEM.
          */
-        ka_err_t (*decode)(const uint8_t *buf, size_t len, double *row,
+        ka_err_t (*decode)(const uint8_t *buf, size_t len, ka_row_t *row,
                            int64_t *event_ms);
 } ka_agent_source_t;
 
+/*
+ * The statistics of one array field over a window: len is the longest
+ * array of the window, and values holds nops arrays of len doubles one
+ * after the other, op-major: element i of op o at values[o * len + i].
+ */
+typedef struct ka_agent_array_s {
+        size_t len;
+        const double *values;
+} ka_agent_array_t;
+
 /* Results of one closed window, as the encoder takes them. */
 typedef struct ka_agent_result_s {
-        double time;          /* window midpoint, Unix seconds */
-        double window_size;   /* seconds */
-        int64_t count;        /* messages in the window */
-        const double *values; /* nfields * nops, field-major (§8 order) */
+        double time;        /* window midpoint, Unix seconds */
+        double window_size; /* seconds */
+        int64_t count;      /* messages in the window */
+        /* nfields * nops statistics of the scalar fields, field-major (in
+         * the order of the record) */
+        const double *values;
+        const ka_agent_array_t *arrays; /* narrays, in record order */
 } ka_agent_result_t;
 
 typedef struct ka_agent_s {
@@ -105,7 +133,8 @@ typedef struct ka_agent_s {
         size_t nops;
         const ka_op_t *ops;
 
-        size_t nfields; /* row length: fields of every source */
+        size_t nfields; /* scalar fields of every source: row->nvals */
+        size_t narrays; /* array fields of every source: row->narrays */
         size_t nsources;
         const ka_agent_source_t *sources;
 
@@ -117,6 +146,14 @@ typedef struct ka_agent_s {
         size_t (*encode)(const ka_agent_result_t *res, uint8_t *buf,
                          size_t cap);
 } ka_agent_t;
+
+/*
+ * Writes the nops statistics of an array field as nops Avro arrays of
+ * double (the encoder's part for each `<op>_<name>` of an array field).
+ * Errors as the writer's: sticky overflow.
+ */
+ka_err_t ka_agent_write_array_stats(ka_avro_writer_t *w,
+                                    const ka_agent_array_t *arr, size_t nops);
 
 /*
  * The agents compiled into this binary: defined by the generated

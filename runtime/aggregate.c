@@ -11,13 +11,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The statistics of one array field, grown to its longest window. */
+typedef struct array_out_s {
+        double *values; /* nops * len, op-major */
+        size_t cap;     /* doubles values can hold */
+} array_out_t;
+
 struct ka_aggregate_s {
         const ka_agent_t *agent;
         ka_windows_t *windows;
         ka_stats_t *stats;
         int32_t schema_id;
-        double *row;
-        double *values; /* nfields * nops */
+        ka_row_t row;
+        double *values;           /* nfields * nops */
+        array_out_t *outs;        /* narrays */
+        ka_agent_array_t *arrays; /* narrays, pointing into outs */
         uint8_t *buf;
         size_t cap;
         /* for the close callback */
@@ -36,6 +44,7 @@ ka_aggregate_t *ka_aggregate_new(const ka_agent_t *agent, size_t npartitions,
                 .idle_timeout_ms = agent->idle_timeout_ms,
                 .group_by_key = agent->group_by_key,
                 .nfields = agent->nfields,
+                .narrays = agent->narrays,
         };
 
         if (!agg)
@@ -44,15 +53,20 @@ ka_aggregate_t *ka_aggregate_new(const ka_agent_t *agent, size_t npartitions,
         agg->schema_id = out_schema_id;
         agg->windows = ka_windows_new(&cfg, npartitions);
         agg->stats = ka_stats_new();
-        agg->row = calloc(agent->nfields + 1, sizeof(*agg->row));
         agg->values =
                 calloc(agent->nfields * agent->nops + 1, sizeof(*agg->values));
-        /* header + time, window_size, count + 8 bytes a statistic */
+        agg->outs = calloc(agent->narrays + 1, sizeof(*agg->outs));
+        agg->arrays = calloc(agent->narrays + 1, sizeof(*agg->arrays));
+        /* header + time, window_size, count + 8 bytes a statistic, and an
+         * empty array (one byte) a statistic of an array field; grown in
+         * on_close() for longer arrays */
         agg->cap = KA_AVRO_HEADER_SIZE + 8 + 8 + 10 +
-                   8 * agent->nfields * agent->nops;
+                   8 * agent->nfields * agent->nops +
+                   agent->narrays * agent->nops;
         agg->buf = malloc(agg->cap);
-        if (!agg->windows || !agg->stats || !agg->row || !agg->values ||
-            !agg->buf) {
+        if (!agg->windows || !agg->stats || !agg->values || !agg->outs ||
+            !agg->arrays || !agg->buf ||
+            !ka_row_init(&agg->row, agent->nfields, agent->narrays)) {
                 ka_aggregate_destroy(agg);
                 return NULL;
         }
@@ -65,7 +79,11 @@ void ka_aggregate_destroy(ka_aggregate_t *agg)
                 return;
         ka_windows_destroy(agg->windows);
         ka_stats_destroy(agg->stats);
-        free(agg->row);
+        ka_row_release(&agg->row);
+        for (size_t a = 0; agg->outs && a < agg->agent->narrays; a++)
+                free(agg->outs[a].values);
+        free(agg->outs);
+        free(agg->arrays);
         free(agg->values);
         free(agg->buf);
         free(agg);
@@ -76,18 +94,79 @@ ka_windows_t *ka_aggregate_windows(ka_aggregate_t *agg)
         return agg->windows;
 }
 
-double *ka_aggregate_row(ka_aggregate_t *agg, bool clear)
+ka_row_t *ka_aggregate_row(ka_aggregate_t *agg, bool clear)
 {
-        /* Once a message: locals, so that the stores cannot be taken to
-         * change agg and the loop stays a run of stores. */
-        double *row = agg->row;
-        size_t n = agg->agent->nfields;
+        if (clear)
+                ka_row_clear(&agg->row);
+        return &agg->row;
+}
 
-        if (clear) {
-                for (size_t i = 0; i < n; i++)
-                        row[i] = NAN;
+/* Statistics of one column into out[0 .. nops); NaN on failure. */
+static void column_stats(ka_aggregate_t *agg, const double *col, size_t n,
+                         double *out)
+{
+        const ka_agent_t *agent = agg->agent;
+
+        if (ka_stats_compute(agg->stats, col, n, agent->min_sample_size,
+                             agent->ops, agent->nops, out)) {
+                /* Out of memory: the window still goes out, with NaN
+                 * where statistics could not be computed. */
+                ka_error("%s: out of memory computing statistics", agent->name);
+                for (size_t o = 0; o < agent->nops; o++)
+                        out[o] = NAN;
         }
-        return row;
+}
+
+/* The element-wise statistics of array field a of win into agg->arrays[a];
+ * false when out of memory. */
+static bool array_stats(ka_aggregate_t *agg, const ka_window_t *win, size_t a)
+{
+        size_t nops = agg->agent->nops, len = ka_window_array_len(win, a);
+        array_out_t *out = &agg->outs[a];
+        double tmp[KA_OP__COUNT];
+
+        if (len * nops > out->cap) {
+                size_t cap = out->cap ? out->cap : 64;
+                double *v;
+
+                while (cap < len * nops)
+                        cap *= 2;
+                if (!(v = realloc(out->values, cap * sizeof(*v))))
+                        return false;
+                out->values = v;
+                out->cap = cap;
+        }
+        for (size_t i = 0; i < len; i++) {
+                size_t n;
+                const double *col = ka_window_array_column(win, a, i, &n);
+
+                column_stats(agg, col, n, tmp);
+                for (size_t o = 0; o < nops; o++)
+                        out->values[o * len + i] = tmp[o];
+        }
+        agg->arrays[a] = (ka_agent_array_t){.len = len, .values = out->values};
+        return true;
+}
+
+/* Room in agg->buf for the record of the statistics just computed. */
+static bool reserve_record(ka_aggregate_t *agg)
+{
+        const ka_agent_t *agent = agg->agent;
+        size_t need = KA_AVRO_HEADER_SIZE + 8 + 8 + 10 +
+                      8 * agent->nfields * agent->nops;
+        uint8_t *buf;
+
+        /* Per array and op: a count of up to 10 bytes, the doubles and
+         * the end block. */
+        for (size_t a = 0; a < agent->narrays; a++)
+                need += agent->nops * (10 + 8 * agg->arrays[a].len + 1);
+        if (need <= agg->cap)
+                return true;
+        if (!(buf = realloc(agg->buf, need)))
+                return false;
+        agg->buf = buf;
+        agg->cap = need;
+        return true;
 }
 
 static void on_close(const ka_window_t *win, void *opaque)
@@ -100,32 +179,39 @@ static void on_close(const ka_window_t *win, void *opaque)
                 .window_size = (double)agent->window_ms / 1000.0,
                 .count = (int64_t)ka_window_count(win),
                 .values = agg->values,
+                .arrays = agg->arrays,
         };
-        ka_aggregate_out_t out = {.win = win, .values = agg->values};
+        ka_aggregate_out_t out = {
+                .win = win, .values = agg->values, .arrays = agg->arrays};
         size_t len;
 
         for (size_t f = 0; f < agent->nfields; f++) {
                 size_t n;
                 const double *col = ka_window_column(win, f, &n);
 
-                if (ka_stats_compute(agg->stats, col, n, agent->min_sample_size,
-                                     agent->ops, agent->nops,
-                                     agg->values + f * agent->nops)) {
-                        /* Out of memory: the window still goes out, with
-                         * NaN where statistics could not be computed. */
-                        ka_error("%s: out of memory computing statistics",
-                                 agent->name);
-                        for (size_t o = 0; o < agent->nops; o++)
-                                agg->values[f * agent->nops + o] = NAN;
+                column_stats(agg, col, n, agg->values + f * agent->nops);
+        }
+        for (size_t a = 0; a < agent->narrays; a++) {
+                if (!array_stats(agg, win, a)) {
+                        ka_crit("%s: out of memory: window (%.3f, %.3f) not "
+                                "produced",
+                                agent->name, (double)start / 1000,
+                                (double)end / 1000);
+                        return;
                 }
+        }
+        if (!reserve_record(agg)) {
+                ka_crit("%s: out of memory: window (%.3f, %.3f) not produced",
+                        agent->name, (double)start / 1000, (double)end / 1000);
+                return;
         }
 
         ka_avro_write_header(agg->buf, agg->schema_id);
         len = agent->encode(&res, agg->buf + KA_AVRO_HEADER_SIZE,
                             agg->cap - KA_AVRO_HEADER_SIZE);
         if (!len) {
-                /* Sized for the record in ka_aggregate_new(): not reached
-                 * unless a generated encoder disagrees with its agent. */
+                /* Sized for the record above: not reached unless a
+                 * generated encoder disagrees with its agent. */
                 ka_error("%s: aggregated record larger than %zu bytes",
                          agent->name, agg->cap);
                 return;

@@ -23,7 +23,10 @@ typedef struct ka_aggregate_out_s {
         size_t len;
         const void *key; /* the group key, or NULL */
         size_t keylen;
-        const double *values; /* the statistics, field-major (§8 order) */
+        /* the statistics of the scalar fields, field-major (§8 order), and
+         * of the array fields (agent->narrays) */
+        const double *values;
+        const ka_agent_array_t *arrays;
 } ka_aggregate_out_t;
 
 typedef void (*ka_aggregate_emit_cb)(const ka_aggregate_out_t *out,
@@ -42,16 +45,19 @@ void ka_aggregate_destroy(ka_aggregate_t *agg);
 ka_windows_t *ka_aggregate_windows(ka_aggregate_t *agg);
 
 /*
- * The row buffer of agent->nfields doubles (owned by agg, reused): set to
- * NaN when clear, for the decoder to fill; as the decoder left it
+ * The row of agent->nfields scalars and agent->narrays arrays (owned by
+ * agg, reused, its array buffers kept at their largest): cleared (NaN,
+ * empty arrays) when clear, for the decoder to fill; as the decoder left it
  * otherwise, for ka_windows_add().
  */
-double *ka_aggregate_row(ka_aggregate_t *agg, bool clear);
+ka_row_t *ka_aggregate_row(ka_aggregate_t *agg, bool clear);
 
 /*
  * Closes what is due at wall-clock now_ms (see ka_windows_close()),
- * computes the statistics of each closed window, encodes the aggregated
+ * computes the statistics of each closed window (of an array field, per
+ * element index over the messages that have one), encodes the aggregated
  * record and passes it to cb. Returns the number of windows emitted.
+ * Statistics and output buffers grow to the largest window and are kept.
  */
 size_t ka_aggregate_close(ka_aggregate_t *agg, int64_t now_ms,
                           ka_aggregate_emit_cb cb, void *opaque);

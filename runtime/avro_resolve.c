@@ -9,6 +9,7 @@
 #include "avro_schema.h"
 #include "avro_skip.h"
 #include "avro_wire.h"
+#include "row.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -23,6 +24,7 @@ typedef enum val_e {
         VAL_LONG,
         VAL_FLOAT,
         VAL_DOUBLE,
+        VAL_ARRAY, /* of numbers: the items type in branch_t.items */
 } val_t;
 
 /* How a value becomes the event time. */
@@ -34,8 +36,9 @@ typedef enum unit_e {
 } unit_t;
 
 typedef struct branch_s {
-        uint8_t val;  /* val_t */
-        uint8_t unit; /* unit_t */
+        uint8_t val;   /* val_t */
+        uint8_t unit;  /* unit_t */
+        uint8_t items; /* VAL_ARRAY: KA_AVRO_INT .. KA_AVRO_DOUBLE */
 } branch_t;
 
 typedef enum op_kind_e {
@@ -54,12 +57,14 @@ typedef struct op_s {
          * described by branches[0]). */
         int32_t nbranches;
         branch_t *branches;
-        ptrdiff_t slot; /* row index, or -1 */
+        ptrdiff_t slot; /* row->vals (row->arrays when array) index, or -1 */
+        bool array;     /* an array field of the agent */
         bool time;      /* also the event time */
 } op_t;
 
 struct ka_avro_resolver_s {
         size_t first_field, nfields;
+        size_t first_array, narrays;
         size_t nops;
         op_t *ops;
         size_t prog_total; /* entries of every program, while building */
@@ -79,6 +84,37 @@ static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
         va_end(ap);
 }
 
+/* One writer type (or union branch) for an array field of the agent: null,
+ * or an array of numbers. */
+static bool classify_array(const ka_avro_node_t *type, const char *fname,
+                           const ka_agent_field_t *reader, branch_t *br,
+                           char *errstr, size_t errstr_size)
+{
+        const ka_avro_node_t *items = type->items;
+
+        br->unit = UNIT_NONE;
+        if (type->type == KA_AVRO_NULL) {
+                br->val = VAL_NULL;
+                return true;
+        }
+        if (type->type == KA_AVRO_ARRAY && items &&
+            items->type >= KA_AVRO_INT && items->type <= KA_AVRO_DOUBLE) {
+                br->val = VAL_ARRAY;
+                br->items = (uint8_t)items->type;
+                return true;
+        }
+        set_err(errstr, errstr_size,
+                "writer field '%s' of type '%s%s%s' cannot be read as "
+                "'array of %s'",
+                fname, ka_avro_type_name(type->type),
+                type->type == KA_AVRO_ARRAY && items ? " of " : "",
+                type->type == KA_AVRO_ARRAY && items
+                        ? ka_avro_type_name(items->type)
+                        : "",
+                ka_num_type_name(reader->type));
+        return false;
+}
+
 /*
  * Classifies one writer type (a field's type or one branch of its union)
  * for a field read into `reader` (NULL when the agent does not aggregate
@@ -86,12 +122,15 @@ static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
  * cannot be resolved.
  */
 static bool classify(const ka_avro_node_t *type, const char *fname,
-                     const ka_agent_field_t *reader, bool time, branch_t *br,
-                     char *errstr, size_t errstr_size)
+                     const ka_agent_field_t *reader, bool array, bool time,
+                     branch_t *br, char *errstr, size_t errstr_size)
 {
         const char *lt = type->logical_type;
         const char *tname = ka_avro_type_name(type->type);
 
+        if (array)
+                return classify_array(type, fname, reader, br, errstr,
+                                      errstr_size);
         br->unit = UNIT_NONE;
         switch (type->type) {
         case KA_AVRO_NULL:
@@ -147,7 +186,8 @@ static bool classify(const ka_avro_node_t *type, const char *fname,
 /* A reader-field index sorted by name, for matching writer fields. */
 typedef struct name_idx_s {
         const char *name;
-        size_t idx;
+        size_t idx; /* in the source's fields, or arrays when array */
+        bool array;
 } name_idx_t;
 
 static int name_idx_cmp(const void *a, const void *b)
@@ -202,7 +242,7 @@ static bool add_skip(ka_avro_resolver_t *res, const ka_avro_node_t *type,
 
 static bool add_value(ka_avro_resolver_t *res, const ka_avro_node_t *type,
                       const char *fname, const ka_agent_field_t *reader,
-                      ptrdiff_t slot, bool time, char *errstr,
+                      ptrdiff_t slot, bool array, bool time, char *errstr,
                       size_t errstr_size)
 {
         op_t *op = &res->ops[res->nops++];
@@ -210,6 +250,7 @@ static bool add_value(ka_avro_resolver_t *res, const ka_avro_node_t *type,
 
         op->kind = OP_VALUE;
         op->slot = slot;
+        op->array = array;
         op->time = time;
         if (type->type == KA_AVRO_UNION) {
                 n = type->nbranches;
@@ -229,8 +270,8 @@ static bool add_value(ka_avro_resolver_t *res, const ka_avro_node_t *type,
                 const ka_avro_node_t *bt =
                         op->nbranches ? type->branches[i] : type;
 
-                if (!classify(bt, fname, reader, time, &op->branches[i], errstr,
-                              errstr_size))
+                if (!classify(bt, fname, reader, array, time, &op->branches[i],
+                              errstr, errstr_size))
                         return false;
                 nonnull += op->branches[i].val != VAL_NULL;
         }
@@ -278,6 +319,8 @@ ka_avro_resolver_t *ka_avro_resolver_new_parsed(const ka_avro_schema_t *schema,
         }
         res->first_field = src->first_field;
         res->nfields = src->nfields;
+        res->first_array = src->first_array;
+        res->narrays = src->narrays;
         root = ka_avro_schema_root(schema);
         if (root->type != KA_AVRO_RECORD) {
                 set_err(errstr, errstr_size,
@@ -286,30 +329,35 @@ ka_avro_resolver_t *ka_avro_resolver_new_parsed(const ka_avro_schema_t *schema,
                 goto fail;
         }
 
-        names = calloc(src->nfields ? src->nfields : 1, sizeof(*names));
+        names = calloc(src->nfields + src->narrays + 1, sizeof(*names));
         res->ops = calloc(root->nfields ? root->nfields : 1, sizeof(*res->ops));
         if (!names || !res->ops) {
                 set_err(errstr, errstr_size, "out of memory");
                 goto fail;
         }
-        for (i = 0; i < src->nfields; i++) {
-                names[i].name = src->fields[i].name;
-                names[i].idx = i;
-        }
-        qsort(names, src->nfields, sizeof(*names), name_idx_cmp);
+        for (i = 0; i < src->nfields; i++)
+                names[i] = (name_idx_t){src->fields[i].name, i, false};
+        for (i = 0; i < src->narrays; i++)
+                names[src->nfields + i] =
+                        (name_idx_t){src->arrays[i].name, i, true};
+        qsort(names, src->nfields + src->narrays, sizeof(*names), name_idx_cmp);
 
         for (i = 0; i < root->nfields; i++) {
                 const ka_avro_field_t *wf = &root->fields[i];
-                name_idx_t key = {wf->name, 0}, *hit = NULL;
+                name_idx_t key = {wf->name, 0, false}, *hit = NULL;
                 const ka_agent_field_t *reader = NULL;
                 ptrdiff_t slot = -1;
-                bool time;
+                bool time, array = false;
 
-                if (src->nfields)
-                        hit = bsearch(&key, names, src->nfields, sizeof(*names),
-                                      name_idx_cmp);
+                if (src->nfields + src->narrays)
+                        hit = bsearch(&key, names, src->nfields + src->narrays,
+                                      sizeof(*names), name_idx_cmp);
                 time = src->time_field && !strcmp(wf->name, src->time_field);
-                if (hit) {
+                if (hit && hit->array) {
+                        reader = &src->arrays[hit->idx];
+                        slot = (ptrdiff_t)(src->first_array + hit->idx);
+                        array = true;
+                } else if (hit) {
                         reader = &src->fields[hit->idx];
                         slot = (ptrdiff_t)(src->first_field + hit->idx);
                 }
@@ -320,8 +368,8 @@ ka_avro_resolver_t *ka_avro_resolver_new_parsed(const ka_avro_schema_t *schema,
                                 goto fail;
                         continue;
                 }
-                if (!add_value(res, wf->type, wf->name, reader, slot, time,
-                               errstr, errstr_size))
+                if (!add_value(res, wf->type, wf->name, reader, slot,
+                               array && !time, time, errstr, errstr_size))
                         goto fail;
         }
         if (src->time_field && !time_found) {
@@ -353,7 +401,7 @@ void ka_avro_resolver_destroy(ka_avro_resolver_t *res)
         free(res);
 }
 
-static ka_err_t read_value(ka_avro_reader_t *r, const op_t *op, double *row,
+static ka_err_t read_value(ka_avro_reader_t *r, const op_t *op, ka_row_t *row,
                            int64_t *event_ms)
 {
         const branch_t *br = &op->branches[0];
@@ -369,12 +417,22 @@ static ka_err_t read_value(ka_avro_reader_t *r, const op_t *op, double *row,
                         return err;
                 br = &op->branches[idx];
         }
+        if (op->array) {
+                ka_row_array_t *arr = &row->arrays[op->slot];
+
+                if (br->val == VAL_ARRAY)
+                        return ka_row_read_array(r, br->items, arr);
+                arr->len = 0;
+                return KA_OK;
+        }
         switch ((val_t)br->val) {
         case VAL_NULL:
                 /* A null time leaves the message without a window. */
                 if (op->time)
                         return KA_ERR_INVALID;
                 break;
+        case VAL_ARRAY:
+                return KA_ERR_INVALID; /* not classified for a scalar */
         case VAL_INT:
                 if (!(err = ka_avro_read_int(r, &i32)))
                         d = i32;
@@ -394,7 +452,7 @@ static ka_err_t read_value(ka_avro_reader_t *r, const op_t *op, double *row,
         if (err)
                 return err;
         if (op->slot >= 0)
-                row[op->slot] = d;
+                row->vals[op->slot] = d;
         if (op->time && event_ms) {
                 switch ((unit_t)br->unit) {
                 case UNIT_SECONDS:
@@ -413,7 +471,7 @@ static ka_err_t read_value(ka_avro_reader_t *r, const op_t *op, double *row,
 }
 
 ka_err_t ka_avro_resolver_decode(const ka_avro_resolver_t *res,
-                                 const uint8_t *buf, size_t len, double *row,
+                                 const uint8_t *buf, size_t len, ka_row_t *row,
                                  int64_t *event_ms)
 {
         ka_avro_reader_t r;
@@ -421,7 +479,9 @@ ka_err_t ka_avro_resolver_decode(const ka_avro_resolver_t *res,
         ka_err_t err = KA_OK;
 
         for (i = 0; i < res->nfields; i++)
-                row[res->first_field + i] = NAN;
+                row->vals[res->first_field + i] = NAN;
+        for (i = 0; i < res->narrays; i++)
+                row->arrays[res->first_array + i].len = 0;
         ka_avro_reader_init(&r, buf, len);
         for (i = 0; i < res->nops && !err; i++) {
                 const op_t *op = &res->ops[i];

@@ -16,10 +16,14 @@
  *    was generated), since every value lands in the row as a double,
  *    converted straight from the writer's value. A non-numeric writer type
  *    makes the resolver fail;
- *  - null, from a null type or a union branch, gives NaN, whether or not
- *    the agent's field is nullable; a writer union resolves when every one
+ *  - likewise an array field of the agent reads a writer array of any
+ *    numeric items; a scalar where the agent has an array, or an array
+ *    where it has a scalar, makes the resolver fail;
+ *  - null, from a null type or a union branch, gives NaN (an empty array
+ *    for an array field), whether or not the agent's field is nullable; a writer union resolves when every one
  *    of its branches does (Avro's compatibility rule);
- *  - a source field the writer lacks gives NaN (SPEC: counts as null);
+ *  - a source field the writer lacks gives NaN or an empty array (SPEC:
+ *    counts as null);
  *  - the source's time_field, when set, must be in the writer schema as a
  *    double or float (seconds), or a long with logicalType
  *    timestamp-millis or timestamp-micros, possibly in a union with null;
@@ -50,16 +54,19 @@ ka_avro_resolver_t *ka_avro_resolver_new(const char *writer_schema_json,
 /*
  * Decodes one Avro body (after the 5-byte Confluent header) written with
  * the resolver's writer schema, like a generated decoder: row is the agent's
- * whole row and the source's slice row[first_field .. + nfields) is
- * overwritten (NaN for nulls and fields the writer lacks); *event_ms gets
+ * whole row and the source's slices (row->vals[first_field .. + nfields),
+ * row->arrays[first_array .. + narrays)) are overwritten (NaN for nulls and
+ * fields the writer lacks, empty arrays); *event_ms gets
  * the event time when the source has a time_field and event_ms is not
  * NULL. Bytes left after the record are KA_ERR_INVALID (the payload does
- * not match its schema). Returns KA_OK, KA_ERR_TRUNCATED, KA_ERR_OVERFLOW or
- * KA_ERR_INVALID; on error the slice holds unspecified values. Never reads
- * outside [buf, buf + len). Thread-safe: res is not modified.
+ * not match its schema). Returns KA_OK, KA_ERR_TRUNCATED, KA_ERR_OVERFLOW,
+ * KA_ERR_INVALID (also an array longer than KA_ROW_MAX_ARRAY) or
+ * KA_ERR_NOMEM; on error the slices hold unspecified values. Never reads
+ * outside [buf, buf + len). Thread-safe: res is not modified (the row's
+ * array buffers grow).
  */
 ka_err_t ka_avro_resolver_decode(const ka_avro_resolver_t *res,
-                                 const uint8_t *buf, size_t len, double *row,
+                                 const uint8_t *buf, size_t len, ka_row_t *row,
                                  int64_t *event_ms);
 
 /* ka_avro_resolver_new() of a writer schema parsed already (borrowed for

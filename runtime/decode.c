@@ -80,8 +80,27 @@ static ka_decode_result_t from_err(ka_err_t err)
         }
 }
 
-/* Learns how to read schema id: NULL when the registry failed (not
- * cached, so a later message retries). */
+/* Adds e to the cache; NULL when out of memory (e's resolver freed). */
+static const id_entry_t *remember(ka_decoder_t *dec, id_entry_t e)
+{
+        if (dec->nids == dec->cap) {
+                size_t cap = dec->cap ? dec->cap * 2 : 4;
+                id_entry_t *p = realloc(dec->ids, cap * sizeof(*p));
+
+                if (!p) {
+                        ka_avro_resolver_destroy(e.resolver);
+                        return NULL;
+                }
+                dec->ids = p;
+                dec->cap = cap;
+        }
+        dec->ids[dec->nids] = e;
+        return &dec->ids[dec->nids++];
+}
+
+/* Learns how to read schema id from the registry client's cache: NULL
+ * when the schema has not been fetched (nothing cached here then, so a
+ * later message looks again). */
 static const id_entry_t *learn(ka_decoder_t *dec, int32_t id)
 {
         char errstr[1024];
@@ -94,13 +113,8 @@ static const id_entry_t *learn(ka_decoder_t *dec, int32_t id)
                 ka_warn("topic %s: schema id %d is not the generated one "
                         "(%d) and no registry is configured",
                         dec->src->topic, (int)id, (int)dec->src->schema_id);
-        } else if (ka_registry_schema_by_id(dec->reg, id, &schema, errstr,
-                                            sizeof(errstr))) {
-                ka_warn("topic %s: writer schema id %d: %s", dec->src->topic,
-                        (int)id, errstr);
-                /* Only a missing id is final; anything else is retried. */
-                if (!strstr(errstr, "40403"))
-                        return NULL;
+        } else if (!(schema = ka_registry_schema_cached(dec->reg, id))) {
+                return NULL;
         } else if (!(parsed = ka_avro_schema_parse(schema, errstr,
                                                    sizeof(errstr))) ||
                    !(canonical = ka_avro_schema_canonical_of(parsed))) {
@@ -123,24 +137,20 @@ static const id_entry_t *learn(ka_decoder_t *dec, int32_t id)
         }
         free(canonical);
         ka_avro_schema_destroy(parsed);
+        return remember(dec, e);
+}
 
-        if (dec->nids == dec->cap) {
-                size_t cap = dec->cap ? dec->cap * 2 : 4;
-                id_entry_t *p = realloc(dec->ids, cap * sizeof(*p));
-
-                if (!p) {
-                        ka_avro_resolver_destroy(e.resolver);
-                        return NULL;
-                }
-                dec->ids = p;
-                dec->cap = cap;
-        }
-        dec->ids[dec->nids] = e;
-        return &dec->ids[dec->nids++];
+void ka_decoder_unknown_id(ka_decoder_t *dec, int32_t id)
+{
+        for (size_t i = 0; i < dec->nids; i++)
+                if (dec->ids[i].id == id)
+                        return;
+        remember(dec, (id_entry_t){.id = id});
 }
 
 ka_decode_result_t ka_decoder_decode(ka_decoder_t *dec, const uint8_t *payload,
-                                     size_t len, double *row, int64_t *event_ms)
+                                     size_t len, ka_row_t *row,
+                                     int64_t *event_ms, int32_t *schema_id)
 {
         const ka_agent_source_t *src = dec->src;
         const id_entry_t *e = NULL;
@@ -155,6 +165,7 @@ ka_decode_result_t ka_decoder_decode(ka_decoder_t *dec, const uint8_t *payload,
                 return KA_DECODE_FORMAT;
         if ((err = ka_avro_read_header(payload, len, &id)))
                 return from_err(err);
+        *schema_id = id;
         payload += KA_AVRO_HEADER_SIZE;
         len -= KA_AVRO_HEADER_SIZE;
 

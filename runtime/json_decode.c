@@ -3,12 +3,14 @@
  * of input: the whole text is checked as JSON (RFC 8259, with jansson's
  * limits: strings valid UTF-8 without NUL, numbers within double range,
  * nesting up to 2048), and the members of the top-level object that name
- * the source's fields are converted as they go by. Parsing into a tree
+ * the source's fields (and array fields, into the row's arrays) are
+ * converted as they go by. Parsing into a tree
  * (jansson) left most of a 4 MB message's 27 MB of small allocations in
  * the heap after it was freed.
  */
 #include "json_decode.h"
 #include "avro_wire.h"
+#include "row.h"
 
 #include <errno.h>
 #include <math.h>
@@ -21,11 +23,12 @@
 /* What a value is, as far as a field is concerned. */
 typedef enum kind_e { ABSENT, NUMBER, NULLV, OTHER } kind_t;
 
-/* A member the source wants: a field, the time field, or both. */
+/* A member the source wants: a field, an array field, the time field. */
 typedef struct want_s {
         const char *name;
         size_t len;
         ptrdiff_t field; /* index in src->fields, or -1 */
+        ptrdiff_t array; /* index in src->arrays, or -1 */
         bool time;
         kind_t state; /* of the last member of that name */
         double value;
@@ -442,11 +445,64 @@ static int want_cmp(const void *a, const void *b)
         return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
+/*
+ * The value of an array field's member at s->p, into arr: null (an empty
+ * array) or an array of numbers and nulls (NaN), at most KA_ROW_MAX_ARRAY
+ * of them.
+ */
+static ka_err_t scan_array(scan_t *s, ka_row_array_t *arr)
+{
+        ka_err_t err;
+        double v;
+
+        arr->len = 0;
+        skip_ws(s);
+        if (at_end(s))
+                return KA_ERR_TRUNCATED;
+        if (*s->p == 'n')
+                return scan_word(s, "null");
+        if (*s->p != '[')
+                return KA_ERR_INVALID;
+        s->p++;
+        skip_ws(s);
+        if (at_end(s))
+                return KA_ERR_TRUNCATED;
+        if (*s->p == ']') {
+                s->p++;
+                return KA_OK;
+        }
+        for (;;) {
+                skip_ws(s);
+                if (at_end(s))
+                        return KA_ERR_TRUNCATED;
+                if (*s->p == 'n') {
+                        v = NAN;
+                        err = scan_word(s, "null");
+                } else if (*s->p == '-' || is_digit(*s->p)) {
+                        err = scan_number(s, &v);
+                } else {
+                        return KA_ERR_INVALID;
+                }
+                if (err || (err = ka_row_array_reserve(arr, arr->len + 1)))
+                        return err;
+                arr->vals[arr->len++] = v;
+                skip_ws(s);
+                if (at_end(s))
+                        return KA_ERR_TRUNCATED;
+                if (*s->p == ']') {
+                        s->p++;
+                        return KA_OK;
+                }
+                if (*s->p++ != ',')
+                        return KA_ERR_INVALID;
+        }
+}
+
 /* The members src wants, sorted by name; NULL when out of memory. */
 static want_t *wants_of(const ka_agent_source_t *src, bool time, size_t *nwant,
                         size_t *maxlen)
 {
-        want_t *w = calloc(src->nfields + 1, sizeof(*w)), key;
+        want_t *w = calloc(src->nfields + src->narrays + 1, sizeof(*w)), key;
         size_t n = 0;
 
         if (!w)
@@ -455,7 +511,13 @@ static want_t *wants_of(const ka_agent_source_t *src, bool time, size_t *nwant,
         for (size_t i = 0; i < src->nfields; i++)
                 w[n++] = (want_t){.name = src->fields[i].name,
                                   .len = strlen(src->fields[i].name),
-                                  .field = (ptrdiff_t)i};
+                                  .field = (ptrdiff_t)i,
+                                  .array = -1};
+        for (size_t i = 0; i < src->narrays; i++)
+                w[n++] = (want_t){.name = src->arrays[i].name,
+                                  .len = strlen(src->arrays[i].name),
+                                  .field = -1,
+                                  .array = (ptrdiff_t)i};
         qsort(w, n, sizeof(*w), want_cmp);
         if (time) {
                 want_t *same;
@@ -463,6 +525,7 @@ static want_t *wants_of(const ka_agent_source_t *src, bool time, size_t *nwant,
                 key = (want_t){.name = src->time_field,
                                .len = strlen(src->time_field),
                                .field = -1,
+                               .array = -1,
                                .time = true};
                 same = bsearch(&key, w, n, sizeof(*w), want_cmp);
                 if (same) {
@@ -480,7 +543,7 @@ static want_t *wants_of(const ka_agent_source_t *src, bool time, size_t *nwant,
 }
 
 ka_err_t ka_json_decode_row(const ka_agent_source_t *src, const uint8_t *buf,
-                            size_t len, double *row, int64_t *event_ms)
+                            size_t len, ka_row_t *row, int64_t *event_ms)
 {
         bool time = src->time_field && event_ms;
         scan_t s = {buf, buf + len};
@@ -510,6 +573,8 @@ ka_err_t ka_json_decode_row(const ka_agent_source_t *src, const uint8_t *buf,
                 free(wants);
                 return KA_ERR_NOMEM;
         }
+        for (size_t i = 0; i < src->narrays; i++)
+                row->arrays[src->first_array + i].len = 0;
         s.p++;
         skip_ws(&s);
         if (at_end(&s)) {
@@ -531,10 +596,17 @@ ka_err_t ka_json_decode_row(const ka_agent_source_t *src, const uint8_t *buf,
                                 w = bsearch(&key, wants, nwant, sizeof(*w),
                                             want_cmp);
                         }
-                        if ((err = scan_value(&s, 2, &kind, &value)))
+                        /* The last of members with one name counts; an
+                         * array field's goes into its row array now. */
+                        if (w && w->array >= 0)
+                                err = scan_array(
+                                        &s, &row->arrays[src->first_array +
+                                                         (size_t)w->array]);
+                        else
+                                err = scan_value(&s, 2, &kind, &value);
+                        if (err)
                                 goto out;
-                        /* The last of members with one name counts. */
-                        if (w) {
+                        if (w && w->array < 0) {
                                 w->state = kind;
                                 w->value = value;
                         }
@@ -566,7 +638,7 @@ ka_err_t ka_json_decode_row(const ka_agent_source_t *src, const uint8_t *buf,
                 if (w->state == OTHER)
                         err = KA_ERR_INVALID;
                 else
-                        row[src->first_field + (size_t)w->field] =
+                        row->vals[src->first_field + (size_t)w->field] =
                                 w->state == NUMBER ? w->value : NAN;
         }
         for (size_t i = 0; i < nwant && !err; i++) {

@@ -25,6 +25,8 @@ const char *ka_err_str(ka_err_t err)
                 return "transport";
         case KA_ERR_NOMEM:
                 return "out of memory";
+        case KA_ERR_AUTH:
+                return "unauthorized";
         case KA_ERR_IO:
                 return "i/o error";
         }

@@ -23,6 +23,7 @@ typedef enum ka_err_e {
         KA_ERR_TRANSPORT, /* network or HTTP failure worth a retry */
         KA_ERR_NOMEM,
         KA_ERR_IO,
+        KA_ERR_AUTH, /* credentials refused (HTTP 401, 403) */
 } ka_err_t;
 
 /* A short lowercase name for err ("truncated", "invalid", ...). */

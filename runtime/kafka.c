@@ -2,7 +2,14 @@
  * librdkafka configuration from the environment. The defaults are chosen to
  * behave the same on the mock cluster and on real Kafka:
  * - session.timeout.ms 6000: the mock waits session.timeout.ms - 1 s before
- *   completing a rebalance, and real brokers accept 6 s (their minimum).
+ *   completing a rebalance, and real brokers accept 6 s (their minimum);
+ *   the worker's lease group lives by it (failover after a crash).
+ * - partition.assignment.strategy range (leases): lease i carries agents
+ *   i, i + nleases, ..., so contiguous shares of leases balance agents,
+ *   and a member coming or going moves fewer leases than round-robin
+ *   does; eager rather than cooperative, whose commits during a
+ *   rebalance lose the whole assignment in librdkafka 2.0.2 (#4059).
+ * - statistics.interval.ms 1000 (leases): broker states for /health.
  * - fetch.wait.max.ms 100: the worker's idle detection and window closing
  *   need prompt empty fetches more than large batches.
  * - enable.auto.commit false: the worker commits only offsets whose
@@ -15,6 +22,7 @@
  *   queued.max.messages.kbytes.
  */
 #include "kafka.h"
+#include "log.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -61,6 +69,20 @@ fail:
         free(copy);
         free(out);
         return NULL;
+}
+
+void ka_kafka_log(const rd_kafka_t *rk, int level, const char *fac,
+                  const char *buf)
+{
+        ka_log_level_t lvl = level <= 2   ? KA_LOG_CRIT
+                             : level == 3 ? KA_LOG_ERROR
+                             : level == 4 ? KA_LOG_WARN
+                             : level <= 6 ? KA_LOG_INFO
+                                          : KA_LOG_DEBUG;
+
+        (void)rk;
+        if (ka_log_enabled(lvl))
+                ka_log(lvl, "kafka: %s: %s", fac, buf);
 }
 
 ka_err_t ka_kafka_set(rd_kafka_conf_t *conf, const char *key, const char *value,
@@ -131,6 +153,10 @@ rd_kafka_conf_t *ka_kafka_conf(ka_kafka_role_t role, char *errstr,
                 {"enable.partition.eof", "false"},
                 {"queued.min.messages", "1000000"},
         };
+        static const char *const lease_defaults[][2] = {
+                {"partition.assignment.strategy", "range"},
+                {"statistics.interval.ms", "1000"},
+        };
         static const char *const producer_defaults[][2] = {
                 {"queue.buffering.max.ms", "5"},
                 {"acks", "all"},
@@ -146,13 +172,20 @@ rd_kafka_conf_t *ka_kafka_conf(ka_kafka_role_t role, char *errstr,
                   !ka_kafka_set(conf, "client.id", "kafkaaggregator", errstr,
                                 errstr_size);
 
-        if (role == KA_KAFKA_CONSUMER) {
+        rd_kafka_conf_set_log_cb(conf, ka_kafka_log);
+        if (role != KA_KAFKA_PRODUCER) {
                 for (size_t i = 0; ok && i < KA_ARRAY_SIZE(consumer_defaults);
                      i++)
                         ok = !ka_kafka_set(conf, consumer_defaults[i][0],
                                            consumer_defaults[i][1], errstr,
                                            errstr_size);
-        } else {
+        }
+        if (role == KA_KAFKA_LEASE) {
+                for (size_t i = 0; ok && i < KA_ARRAY_SIZE(lease_defaults); i++)
+                        ok = !ka_kafka_set(conf, lease_defaults[i][0],
+                                           lease_defaults[i][1], errstr,
+                                           errstr_size);
+        } else if (role == KA_KAFKA_PRODUCER) {
                 for (size_t i = 0; ok && i < KA_ARRAY_SIZE(producer_defaults);
                      i++)
                         ok = !ka_kafka_set(conf, producer_defaults[i][0],

@@ -15,7 +15,8 @@
 /* Kind of client, for the defaults each gets. */
 typedef enum ka_kafka_role_e {
         KA_KAFKA_PRODUCER,
-        KA_KAFKA_CONSUMER,
+        KA_KAFKA_CONSUMER, /* reads assigned partitions, commits nothing */
+        KA_KAFKA_LEASE,    /* the worker's member of the lease group */
 } ka_kafka_role_t;
 
 /*
@@ -35,6 +36,10 @@ char *ka_kafka_brokers(const char *url, char *errstr, size_t errstr_size);
  */
 rd_kafka_conf_t *ka_kafka_conf(ka_kafka_role_t role, char *errstr,
                                size_t errstr_size);
+
+/* librdkafka's log lines through ours (set by ka_kafka_conf()). */
+void ka_kafka_log(const rd_kafka_t *rk, int level, const char *fac,
+                  const char *buf);
 
 /* Sets key=value on conf; librdkafka's reason in errstr on failure. */
 ka_err_t ka_kafka_set(rd_kafka_conf_t *conf, const char *key, const char *value,

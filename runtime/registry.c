@@ -147,8 +147,20 @@ ka_err_t ka_registry_status_error(long status, const char *body, size_t len,
         json_t *root = NULL, *code, *message;
         ka_err_t err;
 
+        if (body && len)
+                root = json_loadb(body, len, 0, NULL);
+        code = json_object_get(root, "error_code");
+        message = json_object_get(root, "message");
+
+        /* A 404 is an answer of the registry only with its error body
+         * (40401 subject, 40402 version, 40403 schema not found); a bare
+         * one comes from whatever stands in front of it: a wrong URL or a
+         * proxy, worth a retry rather than a verdict. */
         if (status == 404)
-                err = KA_ERR_NOT_FOUND;
+                err = json_integer_value(code) / 100 == 404 ? KA_ERR_NOT_FOUND
+                                                            : KA_ERR_TRANSPORT;
+        else if (status == 401 || status == 403)
+                err = KA_ERR_AUTH;
         else if (status == 409)
                 err = KA_ERR_CONFLICT;
         else if (status >= 500 && status <= 599)
@@ -156,10 +168,6 @@ ka_err_t ka_registry_status_error(long status, const char *body, size_t len,
         else
                 err = KA_ERR_INVALID;
 
-        if (body && len)
-                root = json_loadb(body, len, 0, NULL);
-        code = json_object_get(root, "error_code");
-        message = json_object_get(root, "message");
         if (json_is_integer(code)) {
                 const char *m = json_string_value(message);
 
@@ -716,6 +724,16 @@ out:
         return err;
 }
 
+const char *ka_registry_schema_cached(ka_registry_t *reg, int32_t id)
+{
+        const char *schema;
+
+        pthread_mutex_lock(&reg->cache_lock);
+        schema = cache_get(reg, id);
+        pthread_mutex_unlock(&reg->cache_lock);
+        return schema;
+}
+
 /* *payload = {"schema": schema_json}, compact. */
 static ka_err_t schema_payload(const ka_registry_t *reg,
                                const char *schema_json, char **payload,
@@ -792,6 +810,74 @@ out:
         json_decref(root);
         free(payload);
         free(path);
+        return err;
+}
+
+void ka_registry_subjects_free(char **subjects, size_t n)
+{
+        for (size_t i = 0; subjects && i < n; i++)
+                free(subjects[i]);
+        free(subjects);
+}
+
+/* The strings of a JSON array; KA_ERR_INVALID when it is something else. */
+static ka_err_t subjects_of(const json_t *root, char ***subjects, size_t *n)
+{
+        size_t i, count = json_array_size(root);
+        char **out;
+
+        *subjects = NULL;
+        *n = 0;
+        if (!json_is_array(root))
+                return KA_ERR_INVALID;
+        if (!(out = calloc(count + 1, sizeof(*out))))
+                return KA_ERR_NOMEM;
+        for (i = 0; i < count; i++) {
+                const json_t *v = json_array_get(root, i);
+
+                if (!json_is_string(v)) {
+                        ka_registry_subjects_free(out, i);
+                        return KA_ERR_INVALID;
+                }
+                if (!(out[i] = strdup(json_string_value(v)))) {
+                        ka_registry_subjects_free(out, i);
+                        return KA_ERR_NOMEM;
+                }
+        }
+        *subjects = out;
+        *n = count;
+        return KA_OK;
+}
+
+ka_err_t ka_registry_parse_subjects(const char *body, size_t len,
+                                    char ***subjects, size_t *n)
+{
+        json_t *root = json_loadb(body ? body : "", len, 0, NULL);
+        ka_err_t err = subjects_of(root, subjects, n);
+
+        json_decref(root);
+        return err;
+}
+
+ka_err_t ka_registry_subjects(ka_registry_t *reg, char ***subjects, size_t *n,
+                              char *errstr, size_t errstr_size)
+{
+        json_t *root = NULL;
+        ka_err_t err;
+
+        *subjects = NULL;
+        *n = 0;
+        err = request(reg, "GET", "/subjects", NULL, &root, errstr,
+                      errstr_size);
+        if (!err) {
+                err = subjects_of(root, subjects, n);
+                if (err == KA_ERR_INVALID)
+                        bad_answer(reg, "GET", "/subjects", errstr,
+                                   errstr_size);
+                else if (err)
+                        set_err(errstr, errstr_size, "out of memory");
+        }
+        json_decref(root);
         return err;
 }
 

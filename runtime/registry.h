@@ -92,14 +92,16 @@ uint64_t ka_registry_request_count(const ka_registry_t *reg);
  * Every call below is thread safe: one connection per registry (kept
  * alive), used by one call at a time. Results:
  *   KA_OK
- *   KA_ERR_NOT_FOUND  HTTP 404: no such subject (40401), version (40402)
- *                     or schema (40403)
+ *   KA_ERR_NOT_FOUND  HTTP 404 with the registry's error body: no such
+ *                     subject (40401), version (40402) or schema (40403)
  *   KA_ERR_CONFLICT   HTTP 409: the schema is incompatible with the subject
- *   KA_ERR_INVALID    any other 4xx (422 invalid schema, 401 auth, ...),
- *                     a bad argument, or a response that is not the JSON
- *                     the API promises
- *   KA_ERR_TRANSPORT  connection failure, timeout or HTTP 5xx on every
- *                     attempt, or cancelled
+ *   KA_ERR_AUTH       HTTP 401 or 403: the credentials were refused
+ *   KA_ERR_INVALID    any other 4xx (422 invalid schema, ...), a bad
+ *                     argument, or a response that is not the JSON the API
+ *                     promises
+ *   KA_ERR_TRANSPORT  connection failure, timeout, HTTP 5xx or a 404
+ *                     without the registry's error body, on every attempt,
+ *                     or cancelled
  *   KA_ERR_NOMEM
  * On error errstr reads `schema registry URL: METHOD PATH: REASON`, REASON
  * naming the HTTP status and the registry's error_code and message, e.g.
@@ -130,6 +132,10 @@ ka_err_t ka_registry_schema_by_id(ka_registry_t *reg, int32_t id,
                                   const char **schema, char *errstr,
                                   size_t errstr_size);
 
+/* The cached schema of id (as ka_registry_schema_by_id() left it), or
+ * NULL when id was never fetched: never a request. */
+const char *ka_registry_schema_cached(ka_registry_t *reg, int32_t id);
+
 /*
  * Registers the Avro schema_json under subject (POST
  * /subjects/{subject}/versions) and stores its global id in *id. A schema
@@ -146,6 +152,26 @@ ka_err_t ka_registry_register(ka_registry_t *reg, const char *subject,
 ka_err_t ka_registry_lookup(ka_registry_t *reg, const char *subject,
                             const char *schema_json, ka_schema_info_t *info,
                             char *errstr, size_t errstr_size);
+
+/*
+ * Every subject of the registry (GET /subjects), in the registry's order:
+ * *subjects is a malloc'd array of *n malloc'd strings, to be released
+ * with ka_registry_subjects_free(); on error it is NULL and *n 0. Topic
+ * patterns (SPEC §4) match the topics of the `<topic>-value` subjects.
+ */
+ka_err_t ka_registry_subjects(ka_registry_t *reg, char ***subjects, size_t *n,
+                              char *errstr, size_t errstr_size);
+
+/* Frees what ka_registry_subjects() gave; NULL is a no-op. */
+void ka_registry_subjects_free(char **subjects, size_t n);
+
+/*
+ * Parses the body of a GET /subjects answer (len bytes, a JSON array of
+ * strings) as ka_registry_subjects() does. KA_ERR_INVALID for anything
+ * else, KA_ERR_NOMEM. Used by the client; exposed for its tests.
+ */
+ka_err_t ka_registry_parse_subjects(const char *body, size_t len,
+                                    char ***subjects, size_t *n);
 
 /*
  * The compatibility level ("BACKWARD", "NONE", ...) of subject, falling

@@ -39,11 +39,12 @@ void ka_stats_destroy(ka_stats_t *st);
  *   KA_OP_SUM              math.fsum(): the exact sum, correctly rounded
  *   KA_OP_MEDIAN           statistics.median()
  *   KA_OP_Q1, KA_OP_Q3     statistics.quantiles(n=4) (method 'exclusive')
- *   KA_OP_STDEV            statistics.stdev() (sample), to within a few
- *                          units in the last place of the correctly rounded
- *                          result, which it nearly always is
- * MIN, MAX, MEDIAN, Q1 and Q3 are bit for bit CPython's, as are MEAN and
- * SUM whenever the result is finite.
+ *   KA_OP_STDEV            statistics.stdev() (sample): the square root of
+ *                          the exact variance, correctly rounded
+ * MIN, MAX, MEDIAN, Q1 and Q3 are bit for bit CPython's, as are MEAN, SUM
+ * and STDEV whenever the result is finite. (STDEV is computed in
+ * double-double arithmetic; a result within its error bound of a tie
+ * between two doubles is settled with the exact variance.)
  *
  * No values left gives NaN for every op; one value gives NaN for STDEV, Q1
  * and Q3. Where CPython raises instead of returning, the result is: sum
@@ -56,12 +57,12 @@ void ka_stats_destroy(ka_stats_t *st);
  * is below it, every op yields the first non-NaN value (NaN if none).
  *
  * Work is shared between ops and done only for the ops asked: one copy of
- * the column, one exact sum (mean, sum, stdev), one selection for all of
- * median, q1 and q3 (a counting pass into value-range buckets, then only
- * the buckets holding the wanted ranks sorted; quickselect where buckets
- * do not split the values; O(n) expected whatever the order of the
- * values; sorting networks below 17 values). No allocation once st has
- * seen a window this large.
+ * the column, one exact sum (mean, sum, stdev; xsum.h), one selection for
+ * all of median, q1 and q3 (select.h: a counting pass into value-range
+ * buckets, then only the buckets holding the wanted ranks sorted;
+ * quickselect where buckets do not split the values; O(n) expected
+ * whatever the order of the values; sorting networks below 17 values). No
+ * allocation once st has seen a window this large.
  *
  * Returns KA_OK, KA_ERR_INVALID (NULL st, ops or out, NULL values with
  * n > 0, or an op outside ka_op_t) or KA_ERR_NOMEM (growing the scratch

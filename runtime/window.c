@@ -1,11 +1,13 @@
 /*
  * Tumbling event-time windows of one agent: columnar row storage per
- * window, the watermark over partitions with idleness, the close rule, and
+ * window (one column per scalar field and per element index of each array
+ * field), the watermark over partitions with idleness, the close rule, and
  * the offsets still held by open windows (SPEC §6, §10).
  */
 #include "window.h"
 #include "hash.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +19,14 @@
 
 /* Generous bounds that keep every size computation below far from overflow. */
 #define MAX_FIELDS ((size_t)1 << 24)
+
+/* One array field's element columns in a window. */
+typedef struct win_array_s {
+        /* ncols columns of the window's cap rows: element i at i * cap */
+        double *vals;
+        size_t len;   /* columns in use: the window's longest array */
+        size_t ncols; /* columns allocated */
+} win_array_t;
 
 struct ka_window_s {
         int64_t start_ms;
@@ -31,6 +41,8 @@ struct ka_window_s {
         size_t npart;
         size_t low_cap;
         size_t nfields;
+        win_array_t *arrays; /* narrays, allocated with the window */
+        size_t narrays;
         unsigned char *key;
         size_t keylen;
         size_t keycap;
@@ -51,6 +63,8 @@ typedef struct part_s {
 struct ka_windows_s {
         ka_window_config_t cfg;
         int64_t idle_ms;
+        /* Keys and arrays need the slow path of ka_windows_add(). */
+        bool always_slow;
         ka_window_t *last; /* window of the previous message, or NULL */
 
         part_t *parts;
@@ -183,12 +197,14 @@ ka_windows_t *ka_windows_new(const ka_window_config_t *cfg, size_t npartitions)
             cfg->size_ms > KA_WINDOW_MAX_MS || cfg->expiration_ms < 0 ||
             cfg->expiration_ms > KA_WINDOW_MAX_MS ||
             cfg->idle_timeout_ms > KA_WINDOW_MAX_MS ||
-            cfg->nfields > MAX_FIELDS || npartitions > KA_WINDOW_MAX_PARTITIONS)
+            cfg->nfields > MAX_FIELDS || cfg->narrays > MAX_FIELDS ||
+            npartitions > KA_WINDOW_MAX_PARTITIONS)
                 return NULL;
         w = calloc(1, sizeof(*w));
         if (w == NULL)
                 return NULL;
         w->cfg = *cfg;
+        w->always_slow = cfg->group_by_key || cfg->narrays > 0;
         w->idle_ms = cfg->idle_timeout_ms >= 0
                              ? cfg->idle_timeout_ms
                              : cfg->size_ms + cfg->expiration_ms + 1000;
@@ -209,6 +225,9 @@ ka_windows_t *ka_windows_new(const ka_window_config_t *cfg, size_t npartitions)
 
 static void free_window(ka_window_t *win)
 {
+        for (size_t a = 0; win->arrays && a < win->narrays; a++)
+                free(win->arrays[a].vals);
+        free(win->arrays);
         free(win->vals);
         free(win->low);
         free(win->key);
@@ -275,10 +294,21 @@ void ka_windows_set_closed_through(ka_windows_t *w, size_t part, int64_t ms)
         w->parts[part].replay_ms = ms;
 }
 
-/* Doubles the rows win's columns hold. */
+/* Moves columns 1 .. ncols-1 of count rows from a stride of old rows to
+ * one of cap, in a buffer already large enough; from the last column
+ * down, so that none is overwritten before it has moved. */
+static void spread_columns(double *vals, size_t ncols, size_t old, size_t cap,
+                           size_t count)
+{
+        for (size_t c = ncols; c-- > 1;)
+                memmove(vals + c * cap, vals + c * old, count * sizeof(*vals));
+}
+
+/* Doubles the rows win's columns hold. Every buffer is enlarged first:
+ * on failure the columns are still laid out for the old row count. */
 static bool grow_columns(ka_windows_t *w, ka_window_t *win)
 {
-        size_t nf = w->cfg.nfields, old = win->cap, f;
+        size_t nf = w->cfg.nfields, old = win->cap, a;
         size_t cap = old > 0 ? old * 2 : INITIAL_ROWS;
         double *vals;
 
@@ -289,14 +319,68 @@ static bool grow_columns(ka_windows_t *w, ka_window_t *win)
                 if (vals == NULL)
                         return false;
                 w->stats.allocs++;
-                /* From the last column down, so that none is overwritten
-                 * before it has moved. */
-                for (f = nf - 1; f > 0; f--)
-                        memmove(vals + f * cap, vals + f * old,
-                                win->count * sizeof(*vals));
                 win->vals = vals;
         }
+        for (a = 0; a < win->narrays; a++) {
+                win_array_t *arr = &win->arrays[a];
+
+                if (arr->ncols == 0)
+                        continue;
+                if (cap > SIZE_MAX / sizeof(*vals) / arr->ncols)
+                        return false;
+                vals = realloc(arr->vals, arr->ncols * cap * sizeof(*vals));
+                if (vals == NULL)
+                        return false;
+                w->stats.allocs++;
+                arr->vals = vals;
+        }
+        if (nf > 0)
+                spread_columns(win->vals, nf, old, cap, win->count);
+        for (a = 0; a < win->narrays; a++)
+                if (win->arrays[a].len > 0)
+                        spread_columns(win->arrays[a].vals, win->arrays[a].len,
+                                       old, cap, win->count);
         win->cap = cap;
+        return true;
+}
+
+/* Element columns for arrays of n elements in array field a of win, the
+ * rows of the messages already there NaN in the new columns. */
+static bool widen_array(ka_windows_t *w, ka_window_t *win, size_t a, size_t n)
+{
+        win_array_t *arr = &win->arrays[a];
+        size_t i, r;
+
+        if (n <= arr->len)
+                return true;
+        if (n > arr->ncols) {
+                size_t ncols = arr->ncols * 2 > n ? arr->ncols * 2 : n;
+                double *vals;
+
+                if (ncols > KA_ROW_MAX_ARRAY)
+                        ncols = n;
+                if (ncols > SIZE_MAX / sizeof(*vals) / win->cap)
+                        return false;
+                vals = realloc(arr->vals, ncols * win->cap * sizeof(*vals));
+                if (vals == NULL)
+                        return false;
+                w->stats.allocs++;
+                arr->vals = vals;
+                arr->ncols = ncols;
+        }
+        for (i = arr->len; i < n; i++)
+                for (r = 0; r < win->count; r++)
+                        arr->vals[i * win->cap + r] = NAN;
+        arr->len = n;
+        return true;
+}
+
+/* Element columns in win for every array of row. */
+static bool widen_arrays(ka_windows_t *w, ka_window_t *win, const ka_row_t *row)
+{
+        for (size_t a = 0; a < w->cfg.narrays; a++)
+                if (!widen_array(w, win, a, row->arrays[a].len))
+                        return false;
         return true;
 }
 
@@ -333,9 +417,11 @@ static bool reserve_open(ka_windows_t *w)
         return true;
 }
 
-/* A window object from the free list or the heap, with room for one row,
- * the low offsets of every slot and the key. Not yet open. */
-static ka_window_t *take_window(ka_windows_t *w, const void *key, size_t keylen)
+/* A window object from the free list or the heap, with room for one row
+ * (row's arrays included), the low offsets of every slot and the key. Not
+ * yet open. */
+static ka_window_t *take_window(ka_windows_t *w, const void *key, size_t keylen,
+                                const ka_row_t *row)
 {
         ka_window_t *win = w->free;
 
@@ -348,7 +434,18 @@ static ka_window_t *take_window(ka_windows_t *w, const void *key, size_t keylen)
                 w->stats.allocs++;
         }
         win->count = 0;
+        if (w->cfg.narrays > 0 && win->arrays == NULL) {
+                win->arrays = calloc(w->cfg.narrays, sizeof(*win->arrays));
+                if (win->arrays == NULL)
+                        goto fail;
+                win->narrays = w->cfg.narrays;
+                w->stats.allocs++;
+        }
+        for (size_t a = 0; a < win->narrays; a++)
+                win->arrays[a].len = 0;
         if (win->cap == 0 && !grow_columns(w, win))
+                goto fail;
+        if (w->cfg.narrays > 0 && !widen_arrays(w, win, row))
                 goto fail;
         if (w->npart > win->low_cap) {
                 int64_t *low = realloc(win->low, w->npart * sizeof(*low));
@@ -382,7 +479,8 @@ fail:
 /* The slow path of add: the window of event_ms and key, found or opened. */
 static ka_window_add_result_t find_window(ka_windows_t *w, part_t *p,
                                           int64_t event_ms, const void *key,
-                                          size_t keylen, ka_window_t **winp)
+                                          size_t keylen, const ka_row_t *row,
+                                          ka_window_t **winp)
 {
         ka_window_t *win = w->last;
         int64_t start, close_ms;
@@ -412,7 +510,7 @@ static ka_window_add_result_t find_window(ka_windows_t *w, part_t *p,
 
         if (!reserve_open(w))
                 return KA_WINDOW_NOMEM;
-        win = take_window(w, key, keylen);
+        win = take_window(w, key, keylen, row);
         if (win == NULL)
                 return KA_WINDOW_NOMEM;
         win->start_ms = start;
@@ -440,7 +538,32 @@ static ka_window_add_result_t find_window(ka_windows_t *w, part_t *p,
         return KA_WINDOW_ADDED;
 }
 
-/* Appends row to win, which has room for it. */
+/* Writes the arrays of row into the next row of win's element columns,
+ * NaN past the end of each (win has the columns and the room). */
+static void store_arrays(ka_window_t *win, const ka_row_t *row)
+{
+        size_t cap = win->cap;
+
+        for (size_t a = 0; a < win->narrays; a++) {
+                const ka_row_array_t *src = &row->arrays[a];
+                win_array_t *arr = &win->arrays[a];
+                double *col;
+                size_t i;
+
+                /* No element yet: no columns, and vals NULL (NULL + n is
+                 * undefined). */
+                if (!arr->len)
+                        continue;
+                col = arr->vals + win->count;
+                for (i = 0; i < src->len; i++)
+                        col[i * cap] = src->vals[i];
+                for (; i < arr->len; i++)
+                        col[i * cap] = NAN;
+        }
+}
+
+/* Appends the scalars row[0 .. nfields) to win, which has room for them,
+ * and counts the message. */
 static inline void store_row(ka_windows_t *w, ka_window_t *win, size_t part,
                              int64_t offset, const double *row)
 {
@@ -471,18 +594,28 @@ static inline void note_event(part_t *p, int64_t event_ms)
                 p->max_event_ms = event_ms;
 }
 
+/* Whether every array of row is within the bound. */
+static bool arrays_fit(const ka_row_t *row, size_t narrays)
+{
+        for (size_t a = 0; a < narrays; a++)
+                if (row->arrays[a].len > KA_ROW_MAX_ARRAY)
+                        return false;
+        return true;
+}
+
 /* Everything but a message for the previous message's window, with room
  * in it. Kept out of line so that the fast path stays small. */
 __attribute__((noinline)) static ka_window_add_result_t
 add_slow(ka_windows_t *w, size_t part, int64_t offset, int64_t event_ms,
-         const void *key, size_t keylen, const double *row)
+         const void *key, size_t keylen, const ka_row_t *row)
 {
         ka_window_add_result_t res = KA_WINDOW_ADDED;
         ka_window_t *win = w->last;
         part_t *p;
 
         if (part >= w->npart || offset < 0 || event_ms < -KA_WINDOW_MAX_MS ||
-            event_ms > KA_WINDOW_MAX_MS || (key == NULL && keylen > 0))
+            event_ms > KA_WINDOW_MAX_MS || (key == NULL && keylen > 0) ||
+            (w->cfg.narrays > 0 && !arrays_fit(row, w->cfg.narrays)))
                 return KA_WINDOW_INVALID;
         if (!w->cfg.group_by_key) {
                 key = NULL;
@@ -494,7 +627,7 @@ add_slow(ka_windows_t *w, size_t part, int64_t offset, int64_t event_ms,
          * key comparison with the previous window first. */
         if (win == NULL || event_ms < win->start_ms ||
             event_ms >= win->end_ms || w->cfg.group_by_key) {
-                res = find_window(w, p, event_ms, key, keylen, &win);
+                res = find_window(w, p, event_ms, key, keylen, row, &win);
                 if (res == KA_WINDOW_NOMEM)
                         return res;
         } else if (win->close_ms <= p->replay_ms) {
@@ -506,7 +639,12 @@ add_slow(ka_windows_t *w, size_t part, int64_t offset, int64_t event_ms,
         if (res == KA_WINDOW_ADDED) {
                 if (win->count == win->cap && !grow_columns(w, win))
                         return KA_WINDOW_NOMEM;
-                store_row(w, win, part, offset, row);
+                if (w->cfg.narrays > 0) {
+                        if (!widen_arrays(w, win, row))
+                                return KA_WINDOW_NOMEM;
+                        store_arrays(win, row);
+                }
+                store_row(w, win, part, offset, row->vals);
         } else if (res == KA_WINDOW_LATE) {
                 w->stats.late++;
         } else {
@@ -519,16 +657,16 @@ add_slow(ka_windows_t *w, size_t part, int64_t offset, int64_t event_ms,
 ka_window_add_result_t ka_windows_add(ka_windows_t *w, size_t part,
                                       int64_t offset, int64_t event_ms,
                                       const void *key, size_t keylen,
-                                      const double *row)
+                                      const ka_row_t *row)
 {
         ka_window_t *win = w->last;
         part_t *p;
 
         /* The fast path: the previous message's window, not grouped by
-         * key, with room, valid arguments (one unsigned comparison checks
-         * |event_ms| <= KA_WINDOW_MAX_MS). */
-        if (win == NULL || w->cfg.group_by_key || part >= w->npart ||
-            offset < 0 || event_ms < win->start_ms || event_ms >= win->end_ms ||
+         * key, no arrays, with room, valid arguments (one unsigned
+         * comparison checks |event_ms| <= KA_WINDOW_MAX_MS). */
+        if (win == NULL || w->always_slow || part >= w->npart || offset < 0 ||
+            event_ms < win->start_ms || event_ms >= win->end_ms ||
             win->count == win->cap ||
             (uint64_t)event_ms + (uint64_t)KA_WINDOW_MAX_MS >
                     (uint64_t)(2 * KA_WINDOW_MAX_MS))
@@ -536,7 +674,7 @@ ka_window_add_result_t ka_windows_add(ka_windows_t *w, size_t part,
         p = &w->parts[part];
         if (win->close_ms <= p->replay_ms)
                 return add_slow(w, part, offset, event_ms, key, keylen, row);
-        store_row(w, win, part, offset, row);
+        store_row(w, win, part, offset, row->vals);
         note_event(p, event_ms);
         return KA_WINDOW_ADDED;
 }
@@ -711,6 +849,22 @@ const double *ka_window_column(const ka_window_t *win, size_t field, size_t *np)
         }
         *np = win->count;
         return win->vals + field * win->cap;
+}
+
+size_t ka_window_array_len(const ka_window_t *win, size_t a)
+{
+        return a < win->narrays ? win->arrays[a].len : 0;
+}
+
+const double *ka_window_array_column(const ka_window_t *win, size_t a, size_t i,
+                                     size_t *np)
+{
+        if (a >= win->narrays || i >= win->arrays[a].len) {
+                *np = 0;
+                return NULL;
+        }
+        *np = win->count;
+        return win->arrays[a].vals + i * win->cap;
 }
 
 int64_t ka_window_low_offset(const ka_window_t *win, size_t part)

@@ -3,7 +3,11 @@
  * that makes at-least-once delivery safe (SPEC §10): which Kafka offsets are
  * still held by open windows, and which windows were already closed.
  * This module only stores rows and closes windows; statistics are computed
- * by the caller from the columns of each closed window.
+ * by the caller from the columns of each closed window. A scalar field is
+ * one column; an array field is one column per element index, as many as
+ * the window's longest array, a message without element i holding NaN
+ * there (so that element i's statistics are over the messages that have
+ * one, and its first-value rule counts the window's messages).
  *
  * Invariants:
  * - A window is [start, start + size) with start = floor(t / size) * size
@@ -17,6 +21,8 @@
  */
 #ifndef KA_WINDOW_H
 #define KA_WINDOW_H
+
+#include "row.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -37,7 +43,8 @@ typedef struct ka_window_config_s {
          * idle; < 0 means the SPEC §6 default, size + expiration + 1 s. */
         int64_t idle_timeout_ms;
         bool group_by_key; /* one window per (start, message key) */
-        size_t nfields;    /* doubles per row; 0 is allowed (count only) */
+        size_t nfields;    /* scalars per row; 0 is allowed (count only) */
+        size_t narrays;    /* arrays per row; 0 is allowed */
 } ka_window_config_t;
 
 /* One window; valid only inside a ka_window_close_cb_t. */
@@ -60,9 +67,9 @@ typedef struct ka_windows_stats_s {
         uint64_t replayed; /* dropped: window emitted by a previous worker */
         uint64_t closed;   /* windows passed to a close callback */
         size_t open;       /* windows open now */
-        /* Allocations so far: window objects, column, key and hash table
-         * growth. Constant in steady state, since closed windows are
-         * recycled with their buffers. */
+        /* Allocations so far: window objects, column, array column, key
+         * and hash table growth. Constant in steady state, since closed
+         * windows are recycled with their buffers. */
         uint64_t allocs;
 } ka_windows_stats_t;
 
@@ -103,7 +110,9 @@ void ka_windows_set_closed_through(ka_windows_t *w, size_t part, int64_t ms);
  * time event_ms (Unix ms). key/keylen is the message key (key NULL: the
  * null key, distinct from an empty key); it is ignored without
  * group_by_key, and copied once per window with it. row holds cfg.nfields
- * doubles (NaN = missing) and is copied.
+ * scalars (NaN = missing) and cfg.narrays arrays of at most
+ * KA_ROW_MAX_ARRAY elements, and is copied; its vals are not read when
+ * cfg.nfields is 0.
  *
  * Every valid message, stored or not, counts for its partition's event-time
  * watermark and activity. Returns KA_WINDOW_ADDED, KA_WINDOW_LATE (the
@@ -114,14 +123,15 @@ void ka_windows_set_closed_through(ka_windows_t *w, size_t part, int64_t ms);
  * 0: nothing changes) or KA_WINDOW_NOMEM (nothing changes either: the
  * message is lost unless the caller reads it again).
  *
- * Without group_by_key, cheap when the message falls into the window of the
- * previous message: no division, no hashing, no allocation. With it, one
- * hash lookup per message.
+ * Without group_by_key and arrays, cheap when the message falls into the
+ * window of the previous message: no division, no hashing, no allocation.
+ * With a key, one hash lookup per message; with arrays, one strided store
+ * per element (columns grow when a window's rows or longest array do).
  */
 ka_window_add_result_t ka_windows_add(ka_windows_t *w, size_t part,
                                       int64_t offset, int64_t event_ms,
                                       const void *key, size_t keylen,
-                                      const double *row);
+                                      const ka_row_t *row);
 
 /*
  * The worker's report on slot part at wall-clock time now_ms (ms): whether
@@ -201,6 +211,16 @@ size_t ka_window_count(const ka_window_t *win);
  * *np = ka_window_count(). NULL with *np = 0 for an out-of-range field. */
 const double *ka_window_column(const ka_window_t *win, size_t field,
                                size_t *np);
+
+/* The longest array of array field a (< cfg.narrays) in the window: the
+ * number of its element columns (0 for an out-of-range a). */
+size_t ka_window_array_len(const ka_window_t *win, size_t a);
+
+/* Element i (< ka_window_array_len()) of array field a over the window's
+ * messages in arrival order, NaN where a message had no element i;
+ * *np = ka_window_count(). NULL with *np = 0 when out of range. */
+const double *ka_window_array_column(const ka_window_t *win, size_t a, size_t i,
+                                     size_t *np);
 
 /* The lowest offset of slot part held in the window, or -1 when none. */
 int64_t ka_window_low_offset(const ka_window_t *win, size_t part);

@@ -1,7 +1,8 @@
 /*
  * The example commands (SPEC §3): `init-example` prepares the source topics
- * of a config (topics and schemas), `produce` writes random records to them
- * at a fixed rate so that the worker has something to aggregate.
+ * of a config (topics and schemas), `produce` writes plausible random
+ * records of any schema to them at a fixed rate so that the worker has
+ * something to aggregate.
  */
 #include "example.h"
 #include "avro_wire.h"
@@ -11,7 +12,9 @@
 #include "kafka.h"
 #include "log.h"
 #include "names.h"
+#include "plausible.h"
 #include "registry.h"
+#include "schema_source.h"
 
 #include <avro.h>
 #include <errno.h>
@@ -36,6 +39,10 @@
 #define FLUSH_TIMEOUT_MS 10000
 /* Highest --frequency: beyond this the schedule is mostly catching up. */
 #define MAX_FREQUENCY 100000.0
+/* A long produce logs its progress this often (seconds). */
+#define PROGRESS_S 10
+/* The summary names each topic up to this many topics. */
+#define SUMMARY_TOPICS 20
 
 static volatile sig_atomic_t stop;
 
@@ -80,7 +87,8 @@ static bool setting_double(const char *cmd, const char *opt, const char *arg,
 
 /*
  * The distinct source topics of cfg in config order (two aggregated topics
- * may read one source). The array is malloc'd; the names belong to cfg.
+ * may read one source), topic patterns left out. The array is malloc'd;
+ * the names belong to cfg.
  */
 static const char **source_topics(const ka_config_t *cfg, size_t *count)
 {
@@ -97,6 +105,8 @@ static const char **source_topics(const ka_config_t *cfg, size_t *count)
                         const char *name = cfg->topics[i].sources[j].name;
                         size_t k;
 
+                        if (!name) /* a topic pattern, not expanded */
+                                continue;
                         for (k = 0; k < n && strcmp(names[k], name); k++)
                                 ;
                         if (k == n)
@@ -390,6 +400,14 @@ int ka_init_example_main(int argc, char **argv)
                 rc = ka_cli_fail(cmd, "out of memory");
                 goto out;
         }
+        /* A pattern's topics are those the registry already has schemas
+         * for: there is nothing to create or register. */
+        for (size_t i = 0; i < cfg->ntopics; i++)
+                if (cfg->topics[i].pattern)
+                        printf("%s:%d:%d: a topic pattern: its topics and "
+                               "schemas are already there; skipped\n",
+                               config_file, cfg->topics[i].sources[0].pos.line,
+                               cfg->topics[i].sources[0].pos.col);
         if (!ntopics) {
                 printf("%s has no source topics: nothing to do\n", config_file);
                 rc = KA_EXIT_OK;
@@ -500,22 +518,28 @@ typedef struct target_s {
         const char *name;
         rd_kafka_topic_t *rkt;
         int32_t schema_id;
-        size_t nfields;  /* doubles in the record, `time` included */
-        long time_index; /* position of `time` among them, or -1 */
-        uint8_t *buf;    /* header + nfields doubles */
-        size_t buf_size;
+        ka_plausible_t *gen;
+        uint8_t *buf; /* Confluent header + the record of this tick */
+        size_t cap, len;
         long produced, delivered, failed;
 } target_t;
 
 static void produce_usage(void)
 {
         printf("usage: kafkaaggregator produce [--frequency HZ] "
-               "[--max-messages N] [--config-file F]\n\n"
-               "Example producer: one Confluent Avro message per source "
-               "topic of the config\n"
-               "per tick, using the latest '<topic>-value' schema: `time` = "
-               "now (Unix seconds),\n"
-               "every other field uniform in [0, 1).\n\n"
+               "[--max-messages N] [--config-file F]\n"
+               "                                [--array-length L]\n\n"
+               "Producer of plausible random data: one Confluent Avro "
+               "message per source topic\n"
+               "of the config (topic patterns expanded against the "
+               "registry) per tick, using\n"
+               "the latest '<topic>-value' schema, whatever its types: "
+               "`time` and SAL's\n"
+               "`*Stamp` fields = now (Unix seconds), sequence numbers count, "
+               "doubles and\n"
+               "floats uniform in [0, 1), ints in [0, 100), longs in [0, "
+               "1e6), strings of 8\n"
+               "letters, arrays as long as their default value (else %d).\n\n"
                "options:\n"
                "  --frequency HZ     ticks per second (FREQUENCY, default "
                "10)\n"
@@ -525,24 +549,28 @@ static void produce_usage(void)
                "  --config-file F    aggregator config "
                "(AGGREGATOR_CONFIG_FILE, default\n"
                "                     " DEFAULT_CONFIG ")\n"
+               "  --array-length L   elements of every array, 1 to %d "
+               "(ARRAY_LENGTH; default:\n"
+               "                     each array field's default length)\n"
                "  -h, --help         this help\n\n"
-               "Environment: KAFKA_BROKER_URL, KAFKA_CONFIG_FILE, "
-               "SCHEMA_REGISTRY_URL.\n");
+               "A run longer than %d s logs its progress every %d s. "
+               "Environment:\n"
+               "KAFKA_BROKER_URL, KAFKA_CONFIG_FILE, SCHEMA_REGISTRY_URL.\n",
+               KA_PLAUSIBLE_ARRAY_LENGTH, KA_PLAUSIBLE_MAX_ARRAY, PROGRESS_S,
+               PROGRESS_S);
 }
 
 /*
- * Looks up the latest schema of t's subject and derives the record layout
- * from it: every field must be a double. Returns false with the reason
- * printed.
+ * Looks up the latest schema of t's subject and prepares its record
+ * generator. Returns false with the reason printed.
  */
-static bool prepare_target(const char *cmd, ka_registry_t *reg, target_t *t)
+static bool prepare_target(const char *cmd, ka_registry_t *reg, target_t *t,
+                           size_t array_length)
 {
         char *subject = value_subject(t->name);
         ka_schema_info_t info = {0};
-        avro_schema_t schema = NULL;
         char errstr[1024];
         bool ok = false;
-        size_t n;
 
         if (!subject) {
                 ka_cli_fail(cmd, "out of memory");
@@ -555,68 +583,66 @@ static bool prepare_target(const char *cmd, ka_registry_t *reg, target_t *t)
                             t->name, errstr);
                 goto out;
         }
-        if (avro_schema_from_json_length(info.schema, strlen(info.schema),
-                                         &schema)) {
-                ka_cli_fail(cmd, "'%s' version %d: invalid schema: %s", subject,
-                            (int)info.version, avro_strerror());
+        if (!(t->gen = ka_plausible_new(info.schema, array_length, errstr,
+                                        sizeof(errstr)))) {
+                ka_cli_fail(cmd, "'%s' version %d: %s", subject,
+                            (int)info.version, errstr);
                 goto out;
-        }
-        if (!is_avro_record(schema)) {
-                ka_cli_fail(cmd, "'%s' version %d: not a record schema",
-                            subject, (int)info.version);
-                goto out;
-        }
-        n = avro_schema_record_size(schema);
-        t->time_index = -1;
-        for (size_t i = 0; i < n; i++) {
-                const char *name =
-                        avro_schema_record_field_name(schema, (int)i);
-                avro_schema_t type =
-                        avro_schema_record_field_get_by_index(schema, (int)i);
-
-                if (!type || !is_avro_double(type)) {
-                        ka_cli_fail(cmd,
-                                    "'%s' version %d: field '%s' is %s; "
-                                    "produce fills double fields only",
-                                    subject, (int)info.version, name,
-                                    type ? avro_schema_type_name(type)
-                                         : "unknown");
-                        goto out;
-                }
-                if (!strcmp(name, "time"))
-                        t->time_index = (long)i;
         }
         t->schema_id = info.id;
-        t->nfields = n;
-        t->buf_size = KA_AVRO_HEADER_SIZE + 8 * n;
-        if (!(t->buf = malloc(t->buf_size))) {
+        t->cap = 4096;
+        if (!(t->buf = malloc(t->cap))) {
                 ka_cli_fail(cmd, "out of memory");
                 goto out;
         }
         ka_avro_write_header(t->buf, t->schema_id);
         ok = true;
 out:
-        if (schema)
-                avro_schema_decref(schema);
         ka_schema_info_release(&info);
         free(subject);
         return ok;
 }
 
-/* splitmix64: fast, well mixed, and enough for example data. */
-static uint64_t next_random(uint64_t *state)
+/* The topic patterns of cfg expanded against the registry's subjects.
+ * Returns -1 to go on, or an exit status. */
+static int expand_patterns(const char *cmd, ka_config_t *cfg,
+                           ka_registry_t *reg)
 {
-        uint64_t z = (*state += 0x9e3779b97f4a7c15u);
+        ka_schema_source_t *schemas = NULL;
+        char **topics = NULL, *where = NULL, errstr[2048];
+        size_t n = 0, named = cfg->ntopics - cfg->npatterns;
+        int rc = KA_EXIT_FAIL;
+        ka_err_t err;
 
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-        return z ^ (z >> 31);
-}
-
-/* Uniform in [0, 1): the top 53 bits as a binary fraction. */
-static double uniform01(uint64_t *state)
-{
-        return (double)(next_random(state) >> 11) * 0x1.0p-53;
+        if (!cfg->npatterns)
+                return -1;
+        if (!(schemas = ka_schema_source_registry(reg)) ||
+            !(where = ka_schema_source_where(schemas))) {
+                ka_cli_fail(cmd, "out of memory");
+                goto out;
+        }
+        if (ka_schema_source_topics(schemas, &topics, &n, errstr,
+                                    sizeof(errstr))) {
+                ka_cli_fail(cmd, "listing the topics of the patterns: %s",
+                            errstr);
+                goto out;
+        }
+        err = ka_config_expand(cfg, (const char *const *)topics, n, where, NULL,
+                               errstr, sizeof(errstr));
+        if (err) {
+                /* A FILE:LINE:COL diagnostic stands on its own. */
+                fprintf(stderr, "%s\n", errstr);
+                rc = err == KA_ERR_INVALID ? KA_EXIT_USAGE : KA_EXIT_FAIL;
+                goto out;
+        }
+        ka_info("produce: the topic patterns of %s matched %zu topics",
+                cfg->path, cfg->ntopics - named);
+        rc = -1;
+out:
+        ka_schema_source_topics_free(topics, n);
+        free(where);
+        ka_schema_source_destroy(schemas);
+        return rc;
 }
 
 static int64_t monotonic_ns(void)
@@ -660,18 +686,6 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
         t->failed++;
 }
 
-/* Encodes one record for t at wall-clock time now into t->buf. */
-static void encode(target_t *t, double now, uint64_t *rng)
-{
-        ka_avro_writer_t w;
-
-        ka_avro_writer_init(&w, t->buf + KA_AVRO_HEADER_SIZE,
-                            t->buf_size - KA_AVRO_HEADER_SIZE);
-        for (size_t i = 0; i < t->nfields; i++)
-                ka_avro_write_double(
-                        &w, (long)i == t->time_index ? now : uniform01(rng));
-}
-
 /* Produces t->buf, waiting for room in a full queue. */
 static rd_kafka_resp_err_t send_one(rd_kafka_t *rk, target_t *t,
                                     int64_t timestamp_ms)
@@ -681,7 +695,7 @@ static rd_kafka_resp_err_t send_one(rd_kafka_t *rk, target_t *t,
         for (;;) {
                 err = rd_kafka_producev(
                         rk, RD_KAFKA_V_RKT(t->rkt),
-                        RD_KAFKA_V_VALUE(t->buf, t->buf_size),
+                        RD_KAFKA_V_VALUE(t->buf, t->len),
                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                         RD_KAFKA_V_TIMESTAMP(timestamp_ms),
                         RD_KAFKA_V_OPAQUE(t), RD_KAFKA_V_END);
@@ -691,18 +705,37 @@ static rd_kafka_resp_err_t send_one(rd_kafka_t *rk, target_t *t,
         }
 }
 
-/* The summary line: delivered messages per topic, failures if any. */
+/* A progress line of a long run, at info. */
+static void log_progress(const target_t *targets, size_t n, double seconds)
+{
+        long produced = 0, delivered = 0, failed = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                produced += targets[i].produced;
+                delivered += targets[i].delivered;
+                failed += targets[i].failed;
+        }
+        ka_info("produce: %.0f s, %ld messages to %zu topics, %ld delivered, "
+                "%ld failed",
+                seconds, produced, n, delivered, failed);
+}
+
+/* The summary line: delivered messages per topic (when there are only a
+ * few topics), failures if any. */
 static void print_summary(const target_t *targets, size_t n, double seconds)
 {
         long total = 0, failed = 0;
 
         printf("produced in %.1f s:", seconds);
         for (size_t i = 0; i < n; i++) {
-                printf("%s %s %ld", i ? "," : "", targets[i].name,
-                       targets[i].delivered);
+                if (n <= SUMMARY_TOPICS)
+                        printf("%s %s %ld", i ? "," : "", targets[i].name,
+                               targets[i].delivered);
                 total += targets[i].delivered;
                 failed += targets[i].failed;
         }
+        if (n > SUMMARY_TOPICS)
+                printf(" %zu topics", n);
         printf(" (%ld messages delivered", total);
         if (failed)
                 printf(", %ld failed", failed);
@@ -715,11 +748,13 @@ int ka_produce_main(int argc, char **argv)
                 {"frequency", required_argument, 0, 'f'},
                 {"max-messages", required_argument, 0, 'm'},
                 {"config-file", required_argument, 0, 'c'},
+                {"array-length", required_argument, 0, 'a'},
                 {"help", no_argument, 0, 'h'},
                 {0, 0, 0, 0},
         };
         const char *cmd = argv[0];
         const char *config_file = NULL, *freq_arg = NULL, *max_arg = NULL;
+        const char *alen_arg = NULL;
         const char *registry_url =
                 ka_env("SCHEMA_REGISTRY_URL", DEFAULT_REGISTRY);
         struct sigaction sa, old_int, old_term;
@@ -733,9 +768,9 @@ int ka_produce_main(int argc, char **argv)
         char errstr[1024];
         size_t ntopics = 0;
         double frequency;
-        long max_messages, tick;
+        long max_messages, tick, array_length;
         uint64_t rng;
-        int64_t start_ns;
+        int64_t start_ns, progress_ns;
         bool failed = false;
         int c, rc = KA_EXIT_FAIL;
 
@@ -750,6 +785,9 @@ int ka_produce_main(int argc, char **argv)
                 case 'c':
                         config_file = optarg;
                         break;
+                case 'a':
+                        alen_arg = optarg;
+                        break;
                 case 'h':
                         produce_usage();
                         return KA_EXIT_OK;
@@ -760,7 +798,9 @@ int ka_produce_main(int argc, char **argv)
         if (!setting_double(cmd, "--frequency", freq_arg, "FREQUENCY", 10, 1e-6,
                             MAX_FREQUENCY, &frequency) ||
             !setting_long(cmd, "--max-messages", max_arg, "MAX_MESSAGES", 10,
-                          LONG_MIN, LONG_MAX, &max_messages))
+                          LONG_MIN, LONG_MAX, &max_messages) ||
+            !setting_long(cmd, "--array-length", alen_arg, "ARRAY_LENGTH", 0, 1,
+                          KA_PLAUSIBLE_MAX_ARRAY, &array_length))
                 return KA_EXIT_USAGE;
         if (!config_file)
                 config_file = ka_env("AGGREGATOR_CONFIG_FILE", DEFAULT_CONFIG);
@@ -776,6 +816,14 @@ int ka_produce_main(int argc, char **argv)
         sigaction(SIGINT, &sa, &old_int);
         sigaction(SIGTERM, &sa, &old_term);
 
+        if (!(reg = ka_registry_new(registry_url, &reg_opts, errstr,
+                                    sizeof(errstr)))) {
+                rc = ka_cli_fail(cmd, "SCHEMA_REGISTRY_URL: %s", errstr);
+                goto out;
+        }
+        if ((rc = expand_patterns(cmd, cfg, reg)) >= 0)
+                goto out;
+        rc = KA_EXIT_FAIL;
         if (!(topics = source_topics(cfg, &ntopics)) ||
             !(targets = calloc(ntopics ? ntopics : 1, sizeof(*targets)))) {
                 rc = ka_cli_fail(cmd, "out of memory");
@@ -785,14 +833,10 @@ int ka_produce_main(int argc, char **argv)
                 rc = ka_cli_fail(cmd, "%s has no source topics", config_file);
                 goto out;
         }
-        if (!(reg = ka_registry_new(registry_url, &reg_opts, errstr,
-                                    sizeof(errstr)))) {
-                rc = ka_cli_fail(cmd, "SCHEMA_REGISTRY_URL: %s", errstr);
-                goto out;
-        }
         for (size_t i = 0; i < ntopics; i++) {
                 targets[i].name = topics[i];
-                if (!prepare_target(cmd, reg, &targets[i]))
+                if (!prepare_target(cmd, reg, &targets[i],
+                                    (size_t)array_length))
                         goto out;
         }
 
@@ -820,7 +864,7 @@ int ka_produce_main(int argc, char **argv)
 
         rng = (uint64_t)time(NULL) ^ (uint64_t)monotonic_ns() ^
               (uint64_t)getpid() << 32;
-        start_ns = monotonic_ns();
+        start_ns = progress_ns = monotonic_ns();
         /* Tick k is due at start + k / frequency: lateness of one tick does
          * not push the later ones back. */
         for (tick = 0; !stop && (max_messages < 1 || tick < max_messages);
@@ -839,7 +883,16 @@ int ka_produce_main(int argc, char **argv)
                 for (size_t i = 0; i < ntopics; i++) {
                         rd_kafka_resp_err_t err;
 
-                        encode(&targets[i], seconds, &rng);
+                        if (ka_plausible_record(
+                                    targets[i].gen, seconds,
+                                    targets[i].produced, &rng, &targets[i].buf,
+                                    &targets[i].cap, KA_AVRO_HEADER_SIZE,
+                                    &targets[i].len)) {
+                                ka_cli_fail(cmd, "out of memory");
+                                failed = true;
+                                stop = 1;
+                                break;
+                        }
                         err = send_one(rk, &targets[i], ms);
                         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
                                 break; /* stopped while waiting */
@@ -854,6 +907,11 @@ int ka_produce_main(int argc, char **argv)
                         targets[i].produced++;
                 }
                 rd_kafka_poll(rk, 0);
+                if (monotonic_ns() - progress_ns >= PROGRESS_S * 1000000000LL) {
+                        progress_ns = monotonic_ns();
+                        log_progress(targets, ntopics,
+                                     (double)(progress_ns - start_ns) * 1e-9);
+                }
         }
 
         if (rd_kafka_flush(rk, FLUSH_TIMEOUT_MS)) {
@@ -878,6 +936,7 @@ out:
         for (size_t i = 0; targets && i < ntopics; i++) {
                 if (targets[i].rkt)
                         rd_kafka_topic_destroy(targets[i].rkt);
+                ka_plausible_destroy(targets[i].gen);
                 free(targets[i].buf);
         }
         if (rk)

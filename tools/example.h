@@ -37,11 +37,13 @@ int ka_init_example_main(int argc, char **argv);
 
 /*
  * `kafkaaggregator produce [--frequency HZ] [--max-messages N]
- * [--config-file F]`: one Confluent Avro message per source topic per
- * tick, `time` = now and every other field uniform in [0, 1), using the
- * latest `<topic>-value` schema. N < 1 runs until SIGINT/SIGTERM. Prints a
- * summary line; returns 0, 1 when a message was not delivered or on
- * failure, 2 on a usage error.
+ * [--config-file F] [--array-length L]`: one Confluent Avro message per
+ * source topic per tick (topic patterns expanded against the registry's
+ * subjects), plausible random values of any schema (plausible.h), using
+ * the latest `<topic>-value` schema. N < 1 runs until SIGINT/SIGTERM; a
+ * run longer than 10 s logs its progress every 10 s. Prints a summary
+ * line; returns 0, 1 when a message was not delivered or on failure, 2 on
+ * a usage error.
  */
 int ka_produce_main(int argc, char **argv);
 

@@ -54,6 +54,7 @@ int ka_generate_main(int argc, char **argv)
                                       "example/aggregator-config.yaml"),
                 .output_dir = ka_env("AGENTS_OUTPUT_DIR", "agents"),
                 .template_dir = "templates",
+                .report = stdout,
         };
         const char *schema_dir = NULL, *src_url, *int_url;
         ka_registry_t *src_reg = NULL, *int_reg = NULL;

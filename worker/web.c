@@ -1,12 +1,11 @@
 /*
- * libmicrohttpd server of the worker's operational endpoints.
+ * libmicrohttpd server of the worker's operational endpoints; what they
+ * say comes from the worker's handlers.
  */
 #include "web.h"
-#include "agent.h"
 #include "metrics.h"
 
 #include <arpa/inet.h>
-#include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -15,34 +14,10 @@
 
 struct ka_web_s {
         struct MHD_Daemon *daemon;
-        ka_web_health_cb health;
+        ka_web_handlers_t handlers;
         void *opaque;
         uint16_t port;
 };
-
-static char *agents_json(void)
-{
-        json_t *list = json_array();
-        char *text;
-
-        for (size_t a = 0; a < ka_agents_count; a++) {
-                const ka_agent_t *agent = ka_agents[a];
-                json_t *topics = json_array();
-
-                for (size_t s = 0; s < agent->nsources; s++)
-                        json_array_append_new(
-                                topics, json_string(agent->sources[s].topic));
-                json_array_append_new(
-                        list,
-                        json_pack("{s:s, s:o, s:I, s:I}", "name", agent->name,
-                                  "source_topics", topics, "window_ms",
-                                  (json_int_t)agent->window_ms, "fields",
-                                  (json_int_t)agent->nfields));
-        }
-        text = json_dumps(list, JSON_COMPACT);
-        json_decref(list);
-        return text;
-}
 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status,
                              const char *type, char *body)
@@ -82,22 +57,36 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
                 return reply(conn, MHD_HTTP_OK,
                              "text/plain; version=0.0.4; charset=utf-8",
                              ka_metrics_render());
-        if (!strcmp(url, "/health")) {
-                bool ok = web->health && web->health(web->opaque);
+        if (!strcmp(url, "/health") || !strcmp(url, "/ready")) {
+                bool (*check)(void *, char *, size_t) =
+                        url[1] == 'h' ? web->handlers.health
+                                      : web->handlers.ready;
+                char why[256] = "ok", *body;
+                bool ok = check && check(web->opaque, why, sizeof(why));
 
-                return reply(
-                        conn, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
-                        "text/plain", strdup(ok ? "ok\n" : "not consuming\n"));
+                if (asprintf(&body, "%s\n", ok ? "ok" : why) < 0)
+                        return MHD_NO;
+                return reply(conn,
+                             ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
+                             "text/plain", body);
         }
-        if (!strcmp(url, "/agents"))
-                return reply(conn, MHD_HTTP_OK, "application/json",
-                             agents_json());
+        if (!strcmp(url, "/agents")) {
+                char *body = web->handlers.agents
+                                     ? web->handlers.agents(web->opaque)
+                                     : NULL;
+
+                if (!body)
+                        return reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                                     "text/plain", strdup("out of memory\n"));
+                return reply(conn, MHD_HTTP_OK, "application/json", body);
+        }
         return reply(conn, MHD_HTTP_NOT_FOUND, "text/plain",
                      strdup("not found\n"));
 }
 
-ka_web_t *ka_web_start(const char *host, uint16_t port, ka_web_health_cb health,
-                       void *opaque, char *errstr, size_t errstr_size)
+ka_web_t *ka_web_start(const char *host, uint16_t port,
+                       const ka_web_handlers_t *handlers, void *opaque,
+                       char *errstr, size_t errstr_size)
 {
         struct sockaddr_in addr = {.sin_family = AF_INET,
                                    .sin_port = htons(port)};
@@ -113,7 +102,7 @@ ka_web_t *ka_web_start(const char *host, uint16_t port, ka_web_health_cb health,
                 snprintf(errstr, errstr_size, "out of memory");
                 return NULL;
         }
-        web->health = health;
+        web->handlers = *handlers;
         web->opaque = opaque;
         web->daemon = MHD_start_daemon(
                 MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, port, NULL,

@@ -6,7 +6,8 @@
  * a test: prints numbers, and exits 0 unless the library fails.
  *
  *   cc -std=c11 -D_GNU_SOURCE -ffp-contract=off -O2 -Iruntime \
- *      tests/bench/bench_stats.c runtime/stats.c -lm -o /tmp/bench_stats
+ *      tests/bench/bench_stats.c runtime/stats.c runtime/xsum.c \
+ *      runtime/select.c -lm -o /tmp/bench_stats
  *   /tmp/bench_stats [seconds per measurement, default 0.3]
  */
 #include <stdint.h>

@@ -49,6 +49,7 @@ static void run(const char *name, long n, long num, long den, size_t nparts,
                 int nkeys)
 {
         static double rows[NROWS][NFIELDS];
+        static ka_row_t row_of[NROWS];
         static const char keys[16][8] = {
                 "k00", "k01", "k02", "k03", "k04", "k05", "k06", "k07",
                 "k08", "k09", "k10", "k11", "k12", "k13", "k14", "k15"};
@@ -72,9 +73,11 @@ static void run(const char *name, long n, long num, long den, size_t nparts,
                 fprintf(stderr, "bench_window: cannot create windows\n");
                 exit(1);
         }
-        for (i = 0; i < NROWS; i++)
+        for (i = 0; i < NROWS; i++) {
                 for (f = 0; f < NFIELDS; f++)
                         rows[i][f] = (double)(i * NFIELDS + (long)f) * 0.25;
+                row_of[i] = (ka_row_t){.vals = rows[i], .nvals = NFIELDS};
+        }
 
         /* Counters instead of divisions: the loop measures the windows,
          * not itself. */
@@ -83,7 +86,7 @@ static void run(const char *name, long n, long num, long den, size_t nparts,
                 const char *key = nkeys > 0 ? keys[k] : NULL;
 
                 ka_windows_add(w, part, offsets[part]++, t, key,
-                               key != NULL ? 3 : 0, rows[i & (NROWS - 1)]);
+                               key != NULL ? 3 : 0, &row_of[i & (NROWS - 1)]);
                 if (++part == nparts)
                         part = 0;
                 if (nkeys > 0 && ++k == nkeys)

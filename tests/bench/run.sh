@@ -4,7 +4,9 @@
 #   1. bench_hotpath   decode + window + statistics in process, one core
 #   2. bench_window, bench_stats   the two halves of it, apart
 #   3. e2e.py          worker vs a plain librdkafka consumer, dev stack
-#   4. sal.py          402 SAL telemetry agents: generate, build, idle RSS
+#   4. sal.py          402 SAL telemetry agents from one topic pattern:
+#                      generate, build, idle RSS, then the replay (every
+#                      topic fed at its CSC's rate: worker CPU and RSS)
 # then prints a summary against the SPEC targets. Exits 0 unless a step
 # broke (crashed, failed, timed out); slow numbers are reported, not
 # failed. Everything a step starts is stopped when it ends (127.0.0.1

@@ -2,19 +2,28 @@
 telemetry schemas of ../shared/data/sal-telemetry/.
 
 In one dev stack: register every <CSC>/<topic>.avsc as subject
-`lsst.sal.<CSC>.<topic>-value`, write a config with one aggregated topic
-`lsst.sal.<CSC>.<topic>-aggregated` per telemetry topic (defaults: 1 s
-windows, the seven default operations, every numeric field), then time
-- generate-agents into a new directory,
+`lsst.sal.<CSC>.<topic>-value`, write a config of one topic pattern,
+`lsst\\.sal\\..*` into `{source_topic_name}-aggregated` (defaults: 1 s
+windows, the seven default operations, every numeric field, arrays
+element-wise), then time
+- generate-agents into a new directory (402 agents),
 - make -j2 of a worker from a new, empty build tree (the runtime, then
   the agents and the link, timed apart; the target is their sum plus
   generate-agents),
-then check that a second generate-agents writes no file and that the make
-after it compiles nothing, run the worker against the stack (its consumer
-has the 402 source topics auto-created, 4 partitions each) until it has
-been idle for IDLE_S and read its RSS (target: under 100 MB), and count
-what `clang-format --dry-run` (the repository's .clang-format) would
-change in the generated agents.
+then check that a second generate-agents writes no file (the aggregated
+subjects it registered are not taken for sources) and that the make after
+it compiles nothing, run the worker against the stack (its consumer has
+the 402 source topics auto-created, 4 partitions each) until it has been
+idle for IDLE_S and read its RSS (target: under 100 MB), and count what
+`clang-format --dry-run` (the repository's .clang-format) would change in
+the generated agents.
+
+Then the replay: `produce` processes feed every topic at the rate of its
+CSC (RATES below: 50 Hz for the fast ones, at least 1 Hz for all), and
+after WARMUP_S the worker's CPU time (as % of one core) and RSS are read
+over REPLAY_S seconds of steady state (SPEC §14: under 5% of one core and
+100 MB), with what it consumed and emitted meanwhile (from /metrics) to
+show that it kept up.
 """
 import glob
 import os
@@ -29,6 +38,38 @@ JOBS = int(os.environ.get("SAL_JOBS", "2"))
 IDLE_S = float(os.environ.get("SAL_IDLE_S", "10"))
 GEN_MAKE_TARGET_S = 60
 RSS_TARGET_MB = 100
+REPLAY_S = float(os.environ.get("SAL_REPLAY_S", "60"))
+WARMUP_S = float(os.environ.get("SAL_WARMUP_S", "20"))
+CPU_TARGET_PCT = 5.0
+TEMPLATE = "{source_topic_name}-aggregated"
+
+# Replay rates by CSC. The schemas carry no rates: these are what each
+# CSC publishes in operation, rounded up to four classes, so that the
+# worker sees at least the summit's load.
+#  - 50 Hz, the fast ones: M1M3's force balance runs at 50 Hz and
+#    publishes its actuator, hardpoint, inclinometer, IMS, gyro and
+#    accelerometer telemetry each cycle; the mount (TMA) axes, drives and
+#    cabinets are taken in the same band.
+#  - 20 Hz: M2, the camera rotator and the hexapods, whose controllers
+#    send telemetry at 20 Hz.
+#  - 10 Hz: pointing kernels (MTPtg, ATPtg: mount demands and status),
+#    domes (MTDome, ATDome), the auxiliary telescope's hexapod and
+#    pneumatics: a few Hz in operation.
+#  - 1 Hz: everything else: environment (ESS, HVAC, weather, DIMM),
+#    thermal systems (MTM1M3TS), power and the cameras' housekeeping
+#    (MTCamera, CCCamera, ATCamera), calibration hardware; these publish
+#    once a second or less (ESS's airFlow and airTurbulence "over a period
+#    on the order of a minute", its spectrumAnalyzer and
+#    lightningStrikeStatus "once per second"). ATMCS packs 100 Hz samples
+#    into 100-element arrays sent once a second ("at 100Hz beginning at
+#    the specified time"), as ESS's accelerometers pack 400.
+RATES = [
+    (50, ["MTM1M3", "MTMount"]),
+    (20, ["MTM2", "MTRotator", "MTHexapod"]),
+    (10, ["MTPtg", "ATPtg", "MTDome", "ATDome", "ATHexapod",
+          "ATPneumatics"]),
+    (1, None),  # every other CSC
+]
 
 
 def schemas():
@@ -40,18 +81,133 @@ def schemas():
     return out
 
 
-def write_config(items):
-    path = os.path.join(bl.TMP, "sal-config.yaml")
+def csc_regex(cscs):
+    return "lsst\\\\.sal\\\\.(" + "|".join(cscs) + ")\\\\..*"
+
+
+def write_config(name, regex, exclude=()):
+    """A config of one topic pattern; returns its path."""
+    path = os.path.join(bl.TMP, name)
     with open(path, "w") as f:
         f.write("# One aggregated topic per SAL telemetry topic "
-                "(make bench).\naggregated_topics:\n")
-        for csc, topic, _ in items:
-            src = f"lsst.sal.{csc}.{topic}"
-            f.write(f"  - name: {src}-aggregated\n"
-                    f"    filter:\n"
-                    f"      source_topics:\n"
-                    f"        - name: {src}\n")
+                "(make bench).\naggregated_topics:\n"
+                f"  - name: \"{TEMPLATE}\"\n"
+                "    filter:\n"
+                "      source_topics:\n"
+                f"        - regex: \"{regex}\"\n")
+        if exclude:
+            f.write("          exclude: [" +
+                    ", ".join(f'"{e}"' for e in exclude) + "]\n")
     return path
+
+
+def rate_classes(items):
+    """[(hz, config path, topics)] for produce, one per class of RATES."""
+    out, fixed = [], []
+    for hz, cscs in RATES:
+        if cscs is None:
+            regex, exclude = "lsst\\\\.sal\\\\..*", [csc_regex(c) for c in fixed]
+            cscs = sorted({c for c, _, _ in items} - set(sum(fixed, [])))
+        else:
+            regex, exclude = csc_regex(cscs), ()
+            fixed.append(cscs)
+        topics = [f"lsst.sal.{c}.{t}" for c, t, _ in items if c in cscs]
+        out.append((hz, write_config(f"sal-{hz}hz.yaml", regex, exclude),
+                    topics))
+    return out
+
+
+def numeric_values(items):
+    """{topic: numbers in one message} from MANIFEST.tsv (None: absent)."""
+    path = os.path.join(SAL_DIR, "MANIFEST.tsv")
+    if not os.path.exists(path):
+        return None
+    out = {}
+    with open(path) as f:
+        head = f.readline().rstrip("\n").split("\t")
+        for line in f:
+            row = dict(zip(head, line.rstrip("\n").split("\t")))
+            out[row["kafka_topic"]] = int(row["n_numeric_values"])
+    return out
+
+
+def thread_cpu_s(pid):
+    """{thread kind: CPU seconds}: the worker's own thread (decoding,
+    windows, statistics, its bookkeeping) apart from librdkafka's."""
+    out = {}
+    for task in glob.glob(f"/proc/{pid}/task/*"):
+        try:
+            with open(os.path.join(task, "comm")) as f:
+                comm = f.read().strip()
+            with open(os.path.join(task, "stat")) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        kind = "librdkafka" if comm.startswith("rdk:") else (
+            "worker" if os.path.basename(task) == str(pid) else "other")
+        out[kind] = out.get(kind, 0.0) + (int(fields[11]) + int(
+            fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
+
+
+def run_replay(items, stack, proc, port):
+    """Feeds every topic at its CSC's rate and measures the worker over
+    REPLAY_S seconds of steady state; returns the figures."""
+    classes = rate_classes(items)
+    values = numeric_values(items) or {}
+    feeders = []
+    for hz, config, topics in classes:
+        log = os.path.join(bl.TMP, f"sal-produce-{hz}hz.log")
+        feeders.append((bl.start([bl.BIN, "produce", "--config-file", config,
+                                  "--frequency", str(hz), "--max-messages",
+                                  "0"], log, env=stack.environ()), log))
+    time.sleep(WARMUP_S)
+    for p, log in feeders:
+        if p.poll() is not None:
+            bl.broken(f"produce exited {p.returncode}:\n"
+                      f"{bl.read_log(log)[-2000:]}")
+    m0, c0, t0 = bl.metrics(port), bl.proc_cpu_s(proc.pid), time.monotonic()
+    th0 = thread_cpu_s(proc.pid)
+    rss = []
+    while time.monotonic() - t0 < REPLAY_S:
+        time.sleep(1)
+        st = bl.proc_status(proc.pid)
+        if st is None:
+            bl.broken("the SAL worker exited during the replay")
+        rss.append(st["VmRSS"] / 1024.0)
+    c1, t1 = bl.proc_cpu_s(proc.pid), time.monotonic()
+    th1 = thread_cpu_s(proc.pid)
+    m1 = bl.metrics(port)
+    hwm = bl.proc_status(proc.pid)["VmHWM"] / 1024.0
+    summaries = []
+    for p, log in feeders:
+        bl.stop(p)
+        out = bl.read_log(log).strip().splitlines()
+        summaries.append(out[-1] if out else "?")
+    dt = t1 - t0
+
+    def delta(name):
+        return (bl.metric_sum(m1, name) - bl.metric_sum(m0, name)) / dt
+
+    return {
+        "classes": [(hz, len(topics), hz * len(topics),
+                     hz * sum(values.get(t, 0) for t in topics))
+                    for hz, _, topics in classes],
+        "cpu_pct": 100.0 * (c1 - c0) / dt,
+        "threads": {k: 100.0 * (th1.get(k, 0) - v) / dt
+                    for k, v in th0.items()},
+        "rss_mean": sum(rss) / len(rss),
+        "rss_max": max(rss),
+        "hwm": hwm,
+        "consumed": delta("kafkaaggregator_messages_total"),
+        "bytes": delta("kafkaaggregator_bytes_total"),
+        "windows": delta("kafkaaggregator_emitted_windows_total"),
+        "errors": bl.metric_sum(m1, "kafkaaggregator_decode_errors_total"),
+        "late": delta("kafkaaggregator_late_messages_total"),
+        "lag": bl.metric_sum(m1, "kafkaaggregator_consumer_lag"),
+        "seconds": dt,
+        "feeders": summaries,
+    }
 
 
 def compiled(make_output):
@@ -83,6 +239,55 @@ def clang_format_report(agents):
     return len(files), bad_files, flagged, example
 
 
+def print_replay(r, ntopics):
+    """The replay's table and summary lines."""
+    want = sum(c[2] for c in r["classes"])
+    print(f"\nSAL replay: {ntopics} topics fed by produce at the rates of "
+          f"their CSCs (tests/bench/sal.py RATES), {WARMUP_S:.0f} s warm-up, "
+          f"then {r['seconds']:.0f} s measured\n")
+    rows = [[f"{hz} Hz", str(n), f"{msgs}", f"{vals:,}"]
+            for hz, n, msgs, vals in r["classes"]]
+    rows.append(["total", str(sum(c[1] for c in r["classes"])), f"{want}",
+                 f"{sum(c[3] for c in r['classes']):,}"])
+    bl.table(["rate", "topics", "msgs/s", "numbers/s"], rows)
+    print()
+    rows = [
+        ["messages consumed", f"{r['consumed']:.0f}/s",
+         f"{r['bytes'] / 1e6:.1f} MB/s; fed {want}/s"],
+        ["windows emitted", f"{r['windows']:.0f}/s",
+         f"one a topic a second: {ntopics}/s"],
+        ["consumer lag at the end", f"{r['lag']:.0f}", "messages"],
+        ["decode errors, late messages", f"{r['errors']:.0f}, "
+         f"{r['late']:.1f}/s", ""],
+        ["worker CPU", f"{r['cpu_pct']:.1f}% of one core",
+         f"target < {CPU_TARGET_PCT:.0f}%; idle before the replay "
+         f"{r['idle_cpu']:.1f}%"],
+        ["  of which its own thread",
+         f"{r['threads'].get('worker', 0):.1f}%",
+         "decode, windows, statistics, encode, per-partition bookkeeping"],
+        ["  of which librdkafka's",
+         f"{r['threads'].get('librdkafka', 0):.1f}%",
+         "fetching, producing"],
+        ["worker RSS", f"{r['rss_mean']:.1f} MB mean, "
+         f"{r['rss_max']:.1f} MB max",
+         f"peak since start {r['hwm']:.1f} MB; target < {RSS_TARGET_MB} MB"],
+    ]
+    bl.table(["replay", "result", "notes"], rows, ["l", "r", "l"])
+    for line in r["feeders"]:
+        print(f"  produce: {line[:160]}")
+    kept_up = r["consumed"] >= 0.9 * want
+    bl.summary("SAL replay: worker CPU, 402 topics at CSC rates",
+               f"{r['cpu_pct']:.1f}% of one core ({r['consumed']:.0f} "
+               f"msgs/s, {r['windows']:.0f} windows/s)",
+               f"< {CPU_TARGET_PCT:.0f}%",
+               ("PASS" if r["cpu_pct"] < CPU_TARGET_PCT else "below target")
+               if kept_up else "fed too slowly: see the table")
+    bl.summary("SAL replay: worker RSS over the measured minute",
+               f"{r['rss_max']:.1f} MB max ({r['rss_mean']:.1f} mean)",
+               f"< {RSS_TARGET_MB} MB",
+               "PASS" if r["rss_max"] < RSS_TARGET_MB else "below target")
+
+
 def main():
     items = schemas()
     if not items:
@@ -90,7 +295,7 @@ def main():
         bl.summary("SAL: generate-agents + make -j2", "skipped (no data)",
                    f"< {GEN_MAKE_TARGET_S} s", "-")
         return
-    config = write_config(items)
+    config = write_config("sal-config.yaml", "lsst\\\\.sal\\\\..*")
     # Topics are not created from the config: the mock creates one a
     # second or so through rd_kafka_mock_topic_create() once there are a
     # few hundred (minutes for these 804). The worker's consumer has them
@@ -120,8 +325,9 @@ def main():
         ["make", f"-j{JOBS}", "--no-print-directory", "-C", bl.ROOT,
          f"BUILD={build}", f"AGENTS_DIR={agents}", f"BIN={worker_bin}",
          f"CFLAGS={bl.KA_CFLAGS}", f"LDFLAGS={bl.KA_LDFLAGS}",
-         os.path.join(build, "libka.a"),
-         os.path.join(build, "runtime", "main.o")], timeout=300)
+         *[os.path.join(build, f"libka-{layer}.a") for layer in
+           ("runtime", "worker", "generator", "devstack", "tools")],
+         os.path.join(build, "tools", "main.o")], timeout=300)
     make_out, t_make, c_make = bl.build_worker(agents, worker_bin,
                                                build=build, jobs=JOBS,
                                                timeout=600)
@@ -146,19 +352,42 @@ def main():
     # The worker with all of them, idle: no message on any topic.
     log = os.path.join(bl.TMP, "sal-worker.log")
     t0 = time.monotonic()
+    # At info, as deployed: one log line per emitted window.
     proc = bl.start([worker_bin, "-l", "info", "worker", "--web-port", "0"],
                     log, env=stack.environ(
                         KAFKA_CONFIG_FILE=kconf,
                         KAFKA_GROUP_ID=f"bench-sal-{os.getpid()}"))
-    bl.wait_log(proc, log, r"assigned \d+ partitions", 90)
+    port = int(bl.wait_log(proc, log, r"web on http://[^:]+:(\d+)",
+                           90).group(1))
+    # Every agent started on its lease, with its source partitions.
+    started = []
+    deadline = time.monotonic() + 180
+    while len(started) < len(items) and time.monotonic() < deadline:
+        if proc.poll() is not None:
+            bl.broken(f"SAL worker exited {proc.returncode}:\n"
+                      f"{bl.read_log(log)[-3000:]}")
+        time.sleep(0.2)
+        started = re.findall(r"started on lease \d+ \((\d+) source "
+                             r"partitions", bl.read_log(log))
+    if len(started) < len(items):
+        bl.broken(f"{len(started)} of {len(items)} agents started within "
+                  f"180 s:\n{bl.read_log(log)[-3000:]}")
     t_ready = time.monotonic() - t0
+    assigned = [str(sum(int(n) for n in started))]
+    idle_c0, idle_t0 = bl.proc_cpu_s(proc.pid), time.monotonic()
     time.sleep(IDLE_S)
+    idle_cpu = 100.0 * (bl.proc_cpu_s(proc.pid) - idle_c0) / (
+        time.monotonic() - idle_t0)
     mem = bl.proc_status(proc.pid)
-    assigned = re.findall(r"assigned (\d+) partitions", bl.read_log(log))
-    rc = bl.stop(proc)
-    if mem is None or rc != 0:
+    if mem is None:
         bl.broken(f"SAL worker exited {proc.returncode}:\n"
                   f"{bl.read_log(log)[-3000:]}")
+
+    replay = run_replay(items, stack, proc, port)
+    replay["idle_cpu"] = idle_cpu
+    rc = bl.stop(proc)
+    if rc != 0:
+        bl.broken(f"SAL worker exited {rc}:\n{bl.read_log(log)[-3000:]}")
     nfiles, bad_files, flagged, example = clang_format_report(agents)
     stack.stop()
 
@@ -189,8 +418,9 @@ def main():
         ["make again", f"{t_make2:.1f} s", "",
          f"{len(recompiled)} compiled/linked (want 0)"
          + (f": {' '.join(recompiled[:5])}" if recompiled else "")],
-        ["worker start to partitions assigned", f"{t_ready:.1f} s", "",
-         f"{assigned[-1] if assigned else '?'} partitions (4 a topic)"],
+        ["worker start to every agent started", f"{t_ready:.1f} s", "",
+         f"{assigned[-1] if assigned else '?'} source partitions (4 a "
+         f"topic)"],
         [f"worker RSS, idle {IDLE_S:.0f} s", f"{rss_mb:.1f} MB", "",
          f"peak {mem['VmHWM'] / 1024.0:.1f} MB; target < "
          f"{RSS_TARGET_MB} MB"],
@@ -216,6 +446,7 @@ def main():
                "0 and 0",
                "PASS" if written == 0 and removed == 0 and not recompiled
                else "FAIL")
+    print_replay(replay, len(items))
     bl.summary("SAL: clang-format clean agents",
                f"{nfiles - bad_files}/{nfiles} files clean "
                f"({flagged} places flagged)", "all clean (SPEC §12)",

@@ -11,6 +11,7 @@
 #include "schema_compat.h"
 
 #include <glob.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +66,71 @@ const char *fuzz_source_schema(size_t n)
         if (!texts[n] && !(texts[n] = strdup(src->schema)))
                 abort();
         return texts[n];
+}
+
+#define GUARD -777.25
+
+bool fuzz_row_new(const ka_agent_source_t *src, ka_row_t *row)
+{
+        size_t nvals = src->first_field + src->nfields + 1;
+        size_t narrays = src->first_array + src->narrays + 1;
+
+        if (!ka_row_init(row, nvals, narrays))
+                return false;
+        for (size_t i = 0; i < nvals; i++)
+                row->vals[i] = GUARD;
+        return true;
+}
+
+void fuzz_row_check(const ka_agent_source_t *src, const ka_row_t *row)
+{
+        for (size_t i = 0; i < row->nvals; i++)
+                if ((i < src->first_field ||
+                     i >= src->first_field + src->nfields) &&
+                    row->vals[i] != GUARD)
+                        abort();
+        for (size_t a = 0; a < row->narrays; a++)
+                if ((a < src->first_array ||
+                     a >= src->first_array + src->narrays) &&
+                    row->arrays[a].len)
+                        abort();
+}
+
+static bool same_bits(double a, double b)
+{
+        return memcmp(&a, &b, sizeof(a)) == 0 || (isnan(a) && isnan(b));
+}
+
+bool fuzz_row_same(const ka_agent_source_t *src, const ka_row_t *a,
+                   const ka_row_t *b)
+{
+        for (size_t i = src->first_field; i < src->first_field + src->nfields;
+             i++) {
+                if (!same_bits(a->vals[i], b->vals[i])) {
+                        fprintf(stderr, "value %zu: %.17g against %.17g\n", i,
+                                a->vals[i], b->vals[i]);
+                        return false;
+                }
+        }
+        for (size_t k = src->first_array; k < src->first_array + src->narrays;
+             k++) {
+                const ka_row_array_t *x = &a->arrays[k], *y = &b->arrays[k];
+
+                if (x->len != y->len) {
+                        fprintf(stderr, "array %zu: %zu against %zu long\n", k,
+                                x->len, y->len);
+                        return false;
+                }
+                for (size_t i = 0; i < x->len; i++)
+                        if (!same_bits(x->vals[i], y->vals[i]))
+                                return false;
+        }
+        return true;
+}
+
+void fuzz_row_free(ka_row_t *row)
+{
+        ka_row_release(row);
 }
 
 uint8_t fuzz_u8(fuzz_in_t *in)

@@ -9,6 +9,7 @@
 #define FUZZ_H
 
 #include "agent.h"
+#include "row.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -32,6 +33,17 @@ size_t fuzz_nsources(void);
  * the canonical form when there is none. Read once.
  */
 const char *fuzz_source_schema(size_t n);
+
+/*
+ * A row for src's agent (its slices and some room on either side), every
+ * value outside src's slices a guard value that fuzz_row_check() finds
+ * untouched. fuzz_row_same() compares src's slices bit for bit.
+ */
+bool fuzz_row_new(const ka_agent_source_t *src, ka_row_t *row);
+void fuzz_row_check(const ka_agent_source_t *src, const ka_row_t *row);
+bool fuzz_row_same(const ka_agent_source_t *src, const ka_row_t *a,
+                   const ka_row_t *b);
+void fuzz_row_free(ka_row_t *row);
 
 /*
  * Choices drawn from the front of the input; an exhausted input gives

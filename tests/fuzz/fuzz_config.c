@@ -2,7 +2,9 @@
  * The YAML config loader (`aggregator-config.yaml`): any text loads into a
  * config or fails with one line `fuzz.yaml[:LINE:COL]: error: MESSAGE`.
  * A loaded config holds what the loader promises: valid topic and field
- * names, positive windows, known operations.
+ * names, positive windows, known operations; and so does it once its topic
+ * patterns are expanded against a few topic names (or it fails the same
+ * way).
  */
 #include "fuzz.h"
 
@@ -26,13 +28,34 @@ static void check(const ka_config_t *cfg)
                 for (size_t s = 0; s < topic->nsources; s++) {
                         const ka_config_source_t *src = &topic->sources[s];
 
-                        if (!src->name || !*src->name)
+                        /* A name, or a topic pattern's regex. */
+                        if (src->name ? !*src->name : !src->regex)
                                 abort();
                         for (size_t f = 0; f < src->nfields; f++)
                                 if (!ka_config_source_out_name(src,
                                                                src->fields[f]))
                                         abort();
                 }
+        }
+}
+
+static const char *const topics[] = {
+        "lsst.sal.ATDome.position",
+        "lsst.sal.MTMount.azimuth",
+        "example-000",
+        "9lives",
+        "a",
+        "a-aggregated",
+        "{source_topic_name}",
+        "s",
+};
+
+static void one_line(const char *errstr)
+{
+        if (strncmp(errstr, "fuzz.yaml", 9) || strchr(errstr, '\n') ||
+            !strstr(errstr, "error: ")) {
+                fprintf(stderr, "not a one-line error: '%s'\n", errstr);
+                abort();
         }
 }
 
@@ -46,10 +69,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                     errstr, sizeof(errstr));
         if (cfg) {
                 check(cfg);
-        } else if (strncmp(errstr, "fuzz.yaml", 9) || strchr(errstr, '\n') ||
-                   !strstr(errstr, "error: ")) {
-                fprintf(stderr, "not a one-line error: '%s'\n", errstr);
-                abort();
+                /* Topic patterns against a few topics of the registry. */
+                if (ka_config_expand(cfg, topics, KA_ARRAY_SIZE(topics),
+                                     "the fuzz topics", NULL, errstr,
+                                     sizeof(errstr))) {
+                        one_line(errstr);
+                } else {
+                        check(cfg);
+                }
+        } else {
+                one_line(errstr);
         }
         ka_config_destroy(cfg);
         free(copy);

@@ -11,14 +11,13 @@
 
 #include "avro_wire.h"
 #include "json_decode.h"
+#include "row.h"
 
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define GUARD 4242.5
 
 static ka_err_t parse_error(const json_error_t *jerr, size_t len)
 {
@@ -38,13 +37,38 @@ static ka_err_t parse_error(const json_error_t *jerr, size_t len)
         }
 }
 
-/* The jansson-based decoder of runtime/json_decode.c before issue #10. */
+/* A JSON array of numbers and nulls into arr (the reference's). */
+static ka_err_t json_array_into(const json_t *v, ka_row_array_t *arr)
+{
+        size_t n = json_array_size(v);
+        ka_err_t err;
+
+        arr->len = 0;
+        if ((err = ka_row_array_reserve(arr, n)))
+                return err;
+        for (size_t i = 0; i < n; i++) {
+                const json_t *e = json_array_get(v, i);
+
+                if (json_is_null(e))
+                        arr->vals[i] = NAN;
+                else if (json_is_number(e))
+                        arr->vals[i] = json_number_value(e);
+                else
+                        return KA_ERR_INVALID;
+        }
+        arr->len = n;
+        return KA_OK;
+}
+
+/* The jansson-based decoder of runtime/json_decode.c before issue #10
+ * (with arrays, as it last was). */
 static ka_err_t reference(const ka_agent_source_t *src, const uint8_t *buf,
-                          size_t len, double *row, int64_t *event_ms)
+                          size_t len, ka_row_t *row, int64_t *event_ms)
 {
         json_error_t jerr;
         json_t *obj, *v;
         ka_err_t err = KA_OK;
+        size_t i;
 
         obj = json_loadb((const char *)buf, len,
                          JSON_DECODE_INT_AS_REAL | JSON_DECODE_ANY, &jerr);
@@ -54,8 +78,22 @@ static ka_err_t reference(const ka_agent_source_t *src, const uint8_t *buf,
                 err = KA_ERR_INVALID;
                 goto out;
         }
-        for (size_t i = 0; i < src->nfields; i++) {
-                double *slot = &row[src->first_field + i];
+        for (i = 0; i < src->narrays; i++) {
+                ka_row_array_t *arr = &row->arrays[src->first_array + i];
+
+                arr->len = 0;
+                v = json_object_get(obj, src->arrays[i].name);
+                if (!v || json_is_null(v))
+                        continue;
+                if (!json_is_array(v)) {
+                        err = KA_ERR_INVALID;
+                        goto out;
+                }
+                if ((err = json_array_into(v, arr)))
+                        goto out;
+        }
+        for (i = 0; i < src->nfields; i++) {
+                double *slot = &row->vals[src->first_field + i];
 
                 v = json_object_get(obj, src->fields[i].name);
                 if (!v || json_is_null(v)) {
@@ -80,16 +118,10 @@ out:
         return err;
 }
 
-static bool same(double a, double b)
-{
-        return (isnan(a) && isnan(b)) || (a == b && signbit(a) == signbit(b));
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         const ka_agent_source_t *src;
-        size_t n;
-        double *row, *ref;
+        ka_row_t row, ref;
         uint8_t *buf;
         int64_t ms = 0, ref_ms = 0;
         ka_err_t err, ref_err;
@@ -97,23 +129,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!size)
                 return 0;
         src = fuzz_source(data[0]);
-        n = src->first_field + src->nfields;
-        row = malloc((n + 1) * sizeof(*row));
-        ref = malloc((n + 1) * sizeof(*ref));
-        buf = fuzz_copy(data + 1, size - 1, false);
-        for (size_t i = 0; i <= n; i++)
-                row[i] = ref[i] = GUARD;
-        err = ka_json_decode_row(src, buf, size - 1, row, &ms);
-        for (size_t i = 0; i < src->first_field; i++)
-                if (row[i] != GUARD)
-                        abort();
-        if (row[n] != GUARD)
+        if (!fuzz_row_new(src, &row) || !fuzz_row_new(src, &ref))
                 abort();
+        buf = fuzz_copy(data + 1, size - 1, false);
+        err = ka_json_decode_row(src, buf, size - 1, &row, &ms);
+        fuzz_row_check(src, &row);
         /* jansson takes a NUL byte outside strings for the end of a
          * token or of the text ({"a": 1\0} parses): no reference then. */
         if (memchr(buf, 0, size - 1))
                 goto out;
-        ref_err = reference(src, buf, size - 1, ref, &ref_ms);
+        ref_err = reference(src, buf, size - 1, &ref, &ref_ms);
         /* jansson converts a number when it meets it, also where none
          * may stand ({1e999: ...}): it says overflow where the text is
          * just invalid. */
@@ -123,18 +148,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         ka_err_str(ref_err));
                 abort();
         }
-        for (size_t i = src->first_field; !err && i < n; i++) {
-                if (!same(row[i], ref[i])) {
-                        fprintf(stderr, "row[%zu]: %.17g, jansson %.17g\n", i,
-                                row[i], ref[i]);
-                        abort();
-                }
-        }
+        if (!err && !fuzz_row_same(src, &row, &ref))
+                abort();
         if (!err && src->time_field && ms != ref_ms)
                 abort();
 out:
         free(buf);
-        free(row);
-        free(ref);
+        fuzz_row_free(&row);
+        fuzz_row_free(&ref);
         return 0;
 }

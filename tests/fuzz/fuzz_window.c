@@ -1,14 +1,17 @@
 /*
  * Windows with group_by_key keys from the fuzz bytes (the producers of a
  * source topic choose them): a window configuration, then a script of
- * adds (partition, offset, event time, key or the null key, values),
- * idleness reports and closes. A model of its own checks every closed
- * window: it holds exactly the messages added to its (start, key), with
- * their values in arrival order and their lowest offsets, closes come in
- * (start, key) order, and every message added is closed once by the end.
+ * adds (partition, offset, event time, key or the null key, values and
+ * arrays), idleness reports and closes. A model of its own checks every
+ * closed window: it holds exactly the messages added to its (start, key),
+ * with their values and array elements (NaN where a message's array is
+ * shorter than the longest) in arrival order and their lowest offsets,
+ * closes come in (start, key) order, and every message added is closed
+ * once by the end.
  */
 #include "fuzz.h"
 
+#include "row.h"
 #include "window.h"
 
 #include <math.h>
@@ -19,6 +22,8 @@
 #define MAX_MSGS   512
 #define MAX_KEY    24
 #define MAX_FIELDS 3
+#define MAX_ARRAYS 2
+#define MAX_ELEMS  3
 #define MAX_PARTS  4
 
 typedef struct msg_s {
@@ -29,6 +34,8 @@ typedef struct msg_s {
         size_t keylen;
         uint8_t key[MAX_KEY];
         double row[MAX_FIELDS];
+        size_t alen[MAX_ARRAYS];
+        double arr[MAX_ARRAYS][MAX_ELEMS];
 } msg_t;
 
 typedef struct model_s {
@@ -82,6 +89,7 @@ static void on_close(const ka_window_t *win, void *opaque)
         const uint8_t *key = ka_window_key(win, &keylen);
         bool null_key = key == NULL;
         int64_t low[MAX_PARTS];
+        size_t alen[MAX_ARRAYS] = {0};
 
         if (!m->cfg.group_by_key && !null_key)
                 abort();
@@ -119,6 +127,26 @@ static void on_close(const ka_window_t *win, void *opaque)
                                 abort();
                         }
                 }
+                for (size_t a = 0; a < m->cfg.narrays; a++) {
+                        for (size_t e = 0; e < MAX_ELEMS; e++) {
+                                size_t len;
+                                const double *col =
+                                        ka_window_array_column(win, a, e, &len);
+
+                                if (e >= ka_window_array_len(win, a))
+                                        break;
+                                if (!col || len != count ||
+                                    !same_bits(col[seen],
+                                               e < msg->alen[a] ? msg->arr[a][e]
+                                                                : NAN)) {
+                                        fprintf(stderr, "array %zu[%zu]\n", a,
+                                                e);
+                                        abort();
+                                }
+                        }
+                        if (msg->alen[a] > alen[a])
+                                alen[a] = msg->alen[a];
+                }
                 if (low[msg->part] < 0 || msg->offset < low[msg->part])
                         low[msg->part] = msg->offset;
                 msg->closed = true;
@@ -132,6 +160,9 @@ static void on_close(const ka_window_t *win, void *opaque)
         for (size_t p = 0; p < m->npart; p++)
                 if (ka_window_low_offset(win, p) != low[p])
                         abort();
+        for (size_t a = 0; a < m->cfg.narrays; a++)
+                if (ka_window_array_len(win, a) != alen[a])
+                        abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -140,14 +171,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         model_t *m = calloc(1, sizeof(*m));
         ka_windows_t *w;
         int64_t now = 0;
+        ka_row_t row;
 
-        if (!m)
+        if (!m || !ka_row_init(&row, MAX_FIELDS, MAX_ARRAYS))
                 abort();
         m->cfg.size_ms = 1 + fuzz_u16(&in) % 5000;
         m->cfg.expiration_ms = fuzz_u8(&in) % 4 ? 0 : fuzz_u16(&in);
         m->cfg.idle_timeout_ms = fuzz_u8(&in) % 2 ? -1 : fuzz_u16(&in);
         m->cfg.group_by_key = fuzz_u8(&in) % 4 != 0;
         m->cfg.nfields = fuzz_below(&in, MAX_FIELDS + 1);
+        m->cfg.narrays = fuzz_below(&in, MAX_ARRAYS + 1);
         m->npart = 1 + fuzz_below(&in, MAX_PARTS);
         w = ka_windows_new(&m->cfg, m->npart);
         if (!w)
@@ -171,12 +204,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         for (size_t i = 0; i < keylen; i++)
                                 keybuf[i] = fuzz_u8(&in) % 4;
                         for (size_t f = 0; f < m->cfg.nfields; f++)
-                                msg->row[f] = fuzz_u8(&in) == 7
-                                                      ? NAN
-                                                      : (double)fuzz_u16(&in);
+                                row.vals[f] = msg->row[f] =
+                                        fuzz_u8(&in) == 7
+                                                ? NAN
+                                                : (double)fuzz_u16(&in);
+                        for (size_t a = 0; a < m->cfg.narrays; a++) {
+                                msg->alen[a] = fuzz_below(&in, MAX_ELEMS + 1);
+                                if (ka_row_array_reserve(&row.arrays[a],
+                                                         MAX_ELEMS))
+                                        abort();
+                                row.arrays[a].len = msg->alen[a];
+                                for (size_t i = 0; i < msg->alen[a]; i++)
+                                        row.arrays[a].vals[i] = msg->arr[a][i] =
+                                                fuzz_u8(&in) == 7
+                                                        ? NAN
+                                                        : fuzz_u8(&in);
+                        }
                         res = ka_windows_add(w, part, offset, t,
                                              null_key ? NULL : keybuf, keylen,
-                                             msg->row);
+                                             &row);
                         if (part >= m->npart) {
                                 if (res != KA_WINDOW_INVALID)
                                         abort();
@@ -221,6 +267,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 }
         }
         ka_windows_destroy(w);
+        ka_row_release(&row);
         free(m);
         return 0;
 }

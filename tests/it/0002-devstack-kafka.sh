@@ -24,8 +24,9 @@ aggregated_topics:
 EOF
 
 start_ms=$(date +%s%3N)
-"$BIN" dev-stack --kafka-port 0 --registry-port 0 --env-file "$TEST_TMP/env" \
-	--config-file "$TEST_TMP/config.yaml" --partitions 3 \
+KAFKA_GROUP_ID=$U-group "$BIN" dev-stack --kafka-port 0 --registry-port 0 \
+	--env-file "$TEST_TMP/env" --config-file "$TEST_TMP/config.yaml" \
+	--partitions 3 --topic "$U-extra:5" \
 	>"$TEST_TMP/out" 2>"$TEST_TMP/err" &
 DEV=$!
 KA_PIDS+=("$DEV")
@@ -44,7 +45,8 @@ grep -qx "dev-stack: Kafka at $B (1 broker)" "$TEST_TMP/out" ||
 grep -qx "dev-stack: Schema Registry at $SCHEMA_REGISTRY_URL" "$TEST_TMP/out" ||
 	fail "no registry line on stdout: $(cat "$TEST_TMP/out")"
 
-# Every topic of the config, with 3 partitions.
+# Every topic of the config, with 3 partitions; the workers' lease topic
+# with one partition per aggregated topic; the --topic one with its 5.
 kcat -b "$B" -m 10 -L -J >"$TEST_TMP/meta.json" || fail "kcat -L failed"
 python3 - "$TEST_TMP/meta.json" "$U" <<'EOF' || fail "metadata: $(cat "$TEST_TMP/meta.json")"
 import json, sys
@@ -52,9 +54,11 @@ meta = json.load(open(sys.argv[1]))
 u = sys.argv[2]
 got = {t["topic"]: len(t["partitions"]) for t in meta["topics"]}
 want = {f"{u}-{n}": 3 for n in ("agg-a", "agg-b", "src-a", "src-b")}
+want[f"{u}-group.agents"] = 2
+want[f"{u}-extra"] = 5
 assert got == want, (got, want)
 EOF
-echo "ok: config topics with 3 partitions"
+echo "ok: config topics with 3 partitions, the lease topic, --topic"
 
 # 20 keyed messages in, exactly those 20 out.
 T=$U-src-a

@@ -488,6 +488,27 @@ static void against_devstack(void)
               (int)info.id, (int)info.version);
         ka_schema_info_release(&info);
 
+        /* GET /subjects: both subjects, as registered (the spaced one
+         * too), and no other. */
+        {
+                char **subjects = NULL;
+                size_t nsubjects = 0;
+                bool has1 = false, has2 = false;
+
+                err = ka_registry_subjects(reg, &subjects, &nsubjects, errstr,
+                                           sizeof(errstr));
+                CHECK_ERR(err, KA_OK, errstr, "");
+                for (size_t i = 0; i < nsubjects; i++) {
+                        has1 |= !strcmp(subjects[i], s1);
+                        has2 |= !strcmp(subjects[i], s2);
+                }
+                CHECK(nsubjects == 2 && has1 && has2,
+                      "subjects: %zu listed, '%s' %d, '%s' %d", nsubjects, s1,
+                      has1, s2, has2);
+                printf("ok: GET /subjects lists both subjects\n");
+                ka_registry_subjects_free(subjects, nsubjects);
+        }
+
         /* By id: one request, then the cache. */
         before = REQUESTS(reg);
         err = ka_registry_schema_by_id(reg, id_a, &sa, errstr, sizeof(errstr));

@@ -219,7 +219,7 @@ check_window(recs[0], T0, 1000, 4, {"v": good},
              label="corrupt messages skipped")
 m = metrics(web)
 for reason, n in [("truncated", 1), ("format", 1), ("corrupt", 1)]:
-    key = ('kafkaaggregator_decode_errors_total{topic="%s",reason="%s"}'
+    key = ('kafkaaggregator_decode_errors_total{source_topic="%s",reason="%s"}'
            % (names["corrupt"], reason))
     check(m.get(key) == n, f"{key} == {n} (got {m.get(key)})")
 

@@ -30,7 +30,7 @@ check_window(recs[0], T0, 1000, 2, {"v": [1.0, 2.0]}, label="window 0")
 check_window(recs[2], T0 + 2000, 1000, 1, {"v": [4.0]},
              label="window 2, closed by the idle flush")
 
-key = f'kafkaaggregator_late_messages_total{{topic="{out}"}}'
+key = f'kafkaaggregator_late_messages_total{{aggregated_topic="{out}"}}'
 check(metrics(web).get(key) == 0, "no late message yet")
 produce(stack, src, [msg(T0 + 500, 100.0)])
 deadline = time.time() + 10

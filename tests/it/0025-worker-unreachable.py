@@ -130,7 +130,7 @@ produce(stack, src, [
     (0, T0 + 300, None, avro(id1, v1, {"time": 0, "v": 4.0})),
     (0, T0 + 1100, None, avro(id1, v1, {"time": 0, "v": 8.0}))])
 deadline = time.time() + 30
-while "will be read again" not in open(os.path.join(pipe.dir, "w.log")).read():
+while "its partitions wait" not in open(os.path.join(pipe.dir, "w.log")).read():
     if time.time() > deadline:
         fail("the worker did not report the unreachable registry")
     time.sleep(0.5)

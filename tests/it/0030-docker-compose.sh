@@ -4,7 +4,15 @@
 # fits: the worker reaches the broker's internal listener and the registry
 # service, the ports the host uses are published, the worker's web server
 # listens where its port is published, and the image gets the libraries the
-# binary needs.
+# binary needs. The generate-at-start image (service worker-generate,
+# Dockerfile target generate) never copies agents/, has the sources,
+# templates and compiler packages, runs an executable entrypoint script of
+# the repository, mounts the config where AGGREGATOR_CONFIG_FILE points and a
+# named volume at its cache, with a read-only root filesystem; both images
+# run as a numeric non-root user. Prometheus loads deploy/prometheus and
+# scrapes both worker services under the job name the alerts select;
+# Grafana is provisioned from deploy/grafana with its dashboards where the
+# provider reads them and Prometheus as data source.
 . "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/../.."
 
@@ -62,6 +70,7 @@ def check(cond, msg):
 with open(config_path) as f:
     cfg = yaml.safe_load(f)
 services = cfg.get("services", {})
+cfg_volumes = set(cfg.get("volumes") or {})
 for name in ("zookeeper", "broker", "schema-registry", "worker"):
     check(name in services, f"service '{name}' missing")
 if errors:
@@ -184,6 +193,7 @@ check(w.get("restart") == "unless-stopped",
 
 # The Dockerfile, by stage: instructions with continuations joined.
 stages = []
+stage_meta = []  # (name, base) of each stage
 if os.path.isfile(dockerfile):
     with open(dockerfile) as f:
         text = re.sub(r"\\\n", " ", f.read())
@@ -194,6 +204,9 @@ if os.path.isfile(dockerfile):
         op, _, arg = line.partition(" ")
         if op.upper() == "FROM":
             stages.append([])
+            words = arg.split()
+            stage_meta.append((words[2] if len(words) > 2 else None,
+                               words[0]))
         if stages:
             stages[-1].append((op.upper(), arg.strip()))
 
@@ -258,6 +271,217 @@ if check(len(stages) >= 2, "Dockerfile: expected a build and a runtime stage"):
                 continue
             check(pkg in runtime,
                   f"Dockerfile: runtime stage lacks {pkg} (for {lib})")
+
+
+
+def volumes(svc):
+    """(source, target) of each mount of svc."""
+    out = []
+    for v in services[svc].get("volumes", []):
+        if isinstance(v, dict):
+            out.append((v.get("source"), v["target"]))
+        else:
+            parts = str(v).split(":")
+            out.append((parts[0], parts[1]))
+    return out
+
+
+def mounted(svc, target):
+    return next((s for s, t in volumes(svc) if t == target), None)
+
+
+def repo_path(path, rel):
+    """Whether the host path path is rel in the repository."""
+    return path is not None and os.path.realpath(path) == \
+        os.path.realpath(os.path.join(root, rel))
+
+
+def lineage(name):
+    """The instructions of stage name and of the stages it is built on."""
+    names = [n for n, _ in stage_meta]
+    if name not in names:
+        return []
+    i = names.index(name)
+    return lineage(stage_meta[i][1]) + stages[i]
+
+
+def image_env(instrs):
+    env = {}
+    for op, arg in instrs:
+        if op == "ENV":
+            for word in shlex.split(arg):
+                k, _, v = word.partition("=")
+                env[k] = v
+    return env
+
+
+def argv_of(svc, instrs):
+    entry = [json.loads(a) for o, a in instrs if o == "ENTRYPOINT"]
+    cmd = services[svc].get("command") or \
+        ([json.loads(a) for o, a in instrs if o == "CMD"] or [[]])[-1]
+    if isinstance(cmd, str):
+        cmd = shlex.split(cmd)
+    return (entry[-1] if entry else []), cmd
+
+
+# Both images run as a fixed numeric user, so that Kubernetes can check
+# runAsNonRoot (tests/it/0031 checks the manifests use the same one).
+for i, (name, _) in enumerate(stage_meta):
+    users = [a for o, a in stages[i] if o == "USER"]
+    for u in users:
+        check(re.fullmatch(r"[1-9]\d*(:\d+)?", u),
+              f"Dockerfile: stage {name or i}: USER {u} is not a numeric "
+              f"non-root user")
+
+# worker-generate: the generate-at-start image, wired like the worker.
+g = services.get("worker-generate")
+if check(g, "service 'worker-generate' missing"):
+    gb = g.get("build", {})
+    target = gb.get("target")
+    instrs = lineage(target)
+    if check(instrs, f"worker-generate: build target '{target}' is not a "
+             f"stage of the Dockerfile"):
+        copies = [shlex.split(a) for o, a in instrs if o == "COPY"]
+
+        def copied(instrs):
+            """What the instructions copy from the build context, also by
+            way of COPY --from another stage."""
+            out = set()
+            for o, a in instrs:
+                if o != "COPY":
+                    continue
+                words = shlex.split(a)
+                frm = [w[7:] for w in words if w.startswith("--from=")]
+                if frm:
+                    out |= copied(lineage(frm[0]))
+                else:
+                    out |= {w for w in words[:-1] if not w.startswith("--")}
+            return out
+
+        sources = copied(instrs)
+        check("agents" not in sources,
+              f"Dockerfile: stage {target} copies agents/, so it cannot be "
+              f"built from a checkout without generated agents")
+        for need in ("Makefile", "runtime", "templates"):
+            check(need in sources,
+                  f"Dockerfile: stage {target} lacks {need} (generate-agents"
+                  f" and make need it at start)")
+        if m:
+            missing = set(m.group(1).split()) - apt_installs(instrs)
+            check(not missing, f"Dockerfile: stage {target} lacks the "
+                  f"compiler packages {sorted(missing)}")
+        entry, cmd = argv_of("worker-generate", instrs)
+        path_dirs = ("/usr/local/bin", "/usr/bin", "/bin")
+        script = next((c[-2] for c in copies if entry and (
+            c[-1] == entry[0] or "/" not in entry[0] and
+            os.path.split(c[-1]) in ((d, entry[0]) for d in path_dirs))),
+            None)
+        check(script and os.access(os.path.join(root, script), os.X_OK),
+              f"worker-generate: entrypoint {entry} is not an executable "
+              f"script of the repository copied into the image")
+        check(cmd[:1] == ["worker"] and
+              dict(zip(cmd[1::2], cmd[2::2])).get("--web-host") == "0.0.0.0",
+              f"worker-generate: runs {cmd}, not worker --web-host 0.0.0.0")
+        gport = int(dict(zip(cmd[1::2], cmd[2::2])).get("--web-port", 6066))
+        hostport_g = published("worker-generate", gport)
+        check(hostport_g and hostport_g != 6066,
+              "worker-generate: its web port is not published, or on the "
+              "worker's host port 6066")
+        ienv = image_env(instrs)
+        genv = {**ienv, **env("worker-generate")}
+        for k in ("KAFKA_BROKER_URL", "SCHEMA_REGISTRY_URL",
+                  "KAFKA_GROUP_ID"):
+            check(genv.get(k) == we.get(k),
+                  f"worker-generate: {k} '{genv.get(k)}' differs from the "
+                  f"worker's '{we.get(k)}'")
+        cfg = genv.get("AGGREGATOR_CONFIG_FILE")
+        src = mounted("worker-generate", cfg)
+        check(src and os.path.isfile(src),
+              f"worker-generate: nothing of the repository is mounted at "
+              f"AGGREGATOR_CONFIG_FILE {cfg}")
+        cache = ienv.get("KAFKAAGGREGATOR_CACHE_DIR")
+        check(cache and mounted("worker-generate", cache) in
+              cfg_volumes, f"worker-generate: no named volume at the cache "
+              f"{cache}")
+        check(g.get("read_only") is True,
+              "worker-generate: the root filesystem is not read-only")
+        check({"broker", "schema-registry"} <= depends("worker-generate"),
+              "worker-generate does not depend on broker and "
+              "schema-registry")
+
+# Prometheus: the config and the rules of deploy/prometheus, a job that
+# finds every worker service on its web port, under the job name the
+# alerts select.
+if check("prometheus" in services, "service 'prometheus' missing"):
+    ref = services["prometheus"].get("image", "")
+    check(re.fullmatch(r"prom/prometheus:v\d+\.\d+\.\d+", ref),
+          f"prometheus: image '{ref}' is not a pinned release")
+    check(published("prometheus", 9090) == 9090,
+          "prometheus: 9090 is not published")
+    conf = mounted("prometheus", "/etc/prometheus/prometheus.yml")
+    if check(repo_path(conf, "deploy/prometheus/prometheus.yml"),
+             "prometheus: /etc/prometheus/prometheus.yml is not "
+             "deploy/prometheus/prometheus.yml"):
+        pc = yaml.safe_load(open(conf))
+        for rf in pc.get("rule_files", []):
+            src = mounted("prometheus", os.path.join("/etc/prometheus", rf))
+            check(src and os.path.isfile(src),
+                  f"prometheus: rule file {rf} is not mounted")
+        alerts = open(os.path.join(root, "deploy/prometheus/alerts.yaml")
+                      ).read()
+        jobs = set(re.findall(r'job="([^"]+)"', alerts))
+        scs = [sc for sc in pc.get("scrape_configs", [])
+               if sc.get("job_name") in jobs]
+        if check(len(jobs) == 1 and scs, f"prometheus: no scrape job named "
+                 f"as the alerts select ({jobs})"):
+            found = {}
+            for sd in scs[0].get("dns_sd_configs", []):
+                for n in sd.get("names", []):
+                    found[n] = sd.get("port")
+            for t in scs[0].get("static_configs", []):
+                for tgt in t.get("targets", []):
+                    h, p = hostport(tgt)
+                    found[h] = p
+            for svc in ("worker", "worker-generate"):
+                check(found.get(svc) == 6066,
+                      f"prometheus: job {scs[0]['job_name']} does not scrape "
+                      f"{svc} on its web port 6066")
+
+# Grafana: provisioned with deploy/grafana, the dashboards where the
+# provider reads them, the data source at the Prometheus service.
+if check("grafana" in services, "service 'grafana' missing"):
+    ref = services["grafana"].get("image", "")
+    check(re.fullmatch(r"grafana/grafana:\d+\.\d+\.\d+", ref),
+          f"grafana: image '{ref}' is not a pinned release")
+    check(published("grafana", 3000) == 3000,
+          "grafana: 3000 is not published")
+    check("prometheus" in depends("grafana"),
+          "grafana does not depend on prometheus")
+    prov = mounted("grafana", "/etc/grafana/provisioning")
+    if check(repo_path(prov, "deploy/grafana/provisioning"),
+             "grafana: /etc/grafana/provisioning is not "
+             "deploy/grafana/provisioning"):
+        for f in sorted(os.listdir(os.path.join(prov, "dashboards"))):
+            for pv in yaml.safe_load(open(os.path.join(
+                    prov, "dashboards", f)))["providers"]:
+                path = pv["options"]["path"]
+                check(repo_path(mounted("grafana", path),
+                                "deploy/grafana/dashboards"),
+                      f"grafana: provider {pv['name']} reads {path}, where "
+                      f"deploy/grafana/dashboards is not mounted")
+        for f in sorted(os.listdir(os.path.join(prov, "datasources"))):
+            for ds in yaml.safe_load(open(os.path.join(
+                    prov, "datasources", f)))["datasources"]:
+                h, p = hostport(ds["url"])
+                check(h == "prometheus" and p == 9090,
+                      f"grafana: data source {ds['name']} is {ds['url']}, "
+                      f"not the prometheus service")
+    home = env("grafana").get("GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH")
+    if home:
+        d, f = os.path.split(home)
+        check(mounted("grafana", d) and
+              os.path.isfile(os.path.join(mounted("grafana", d), f)),
+              f"grafana: the home dashboard {home} is not mounted")
 
 if errors:
     sys.exit("\n".join(errors))

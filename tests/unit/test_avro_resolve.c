@@ -139,6 +139,8 @@ static ka_err_t resolve(const ka_avro_resolver_t *res, ka_test_writer_t *w,
         avro_writer_t aw = avro_writer_memory((const char *)buf, sizeof(buf));
         size_t len, k;
         double scratch[ROWN];
+        ka_row_t scratch_row = {.vals = scratch, .nvals = ROWN};
+        ka_row_t out = {.vals = row, .nvals = ROWN};
         ka_err_t err;
 
         assert_int_equal(avro_value_write(aw, &w->value), 0);
@@ -148,16 +150,16 @@ static ka_err_t resolve(const ka_avro_resolver_t *res, ka_test_writer_t *w,
         for (k = 0; k < len; k++) {
                 copy = malloc(k ? k : 1);
                 memcpy(copy, buf, k);
-                assert_int_not_equal(
-                        ka_avro_resolver_decode(res, copy, k, scratch, NULL),
-                        KA_OK);
+                assert_int_not_equal(ka_avro_resolver_decode(
+                                             res, copy, k, &scratch_row, NULL),
+                                     KA_OK);
                 free(copy);
         }
         copy = malloc(len + 1);
         memcpy(copy, buf, len);
         copy[len] = 0;
         assert_int_equal(
-                ka_avro_resolver_decode(res, copy, len + 1, scratch, NULL),
+                ka_avro_resolver_decode(res, copy, len + 1, &scratch_row, NULL),
                 KA_ERR_INVALID);
         free(copy);
 
@@ -165,7 +167,7 @@ static ka_err_t resolve(const ka_avro_resolver_t *res, ka_test_writer_t *w,
                 row[k] = GUARD;
         copy = malloc(len ? len : 1);
         memcpy(copy, buf, len);
-        err = ka_avro_resolver_decode(res, copy, len, row, ms);
+        err = ka_avro_resolver_decode(res, copy, len, &out, ms);
         free(copy);
         assert_true(row[0] == GUARD && row[1] == GUARD &&
                     row[ROWN - 1] == GUARD);
@@ -555,7 +557,8 @@ static void corruptions_stay_in_bounds(void **state)
 {
         ka_test_writer_t w;
         ka_avro_resolver_t *res = resolver(added_json, NULL);
-        double row[ROWN];
+        double vals[ROWN];
+        ka_row_t row = {.vals = vals, .nvals = ROWN};
         int n;
 
         ka_test_writer_init(&w, added_json);
@@ -575,10 +578,10 @@ static void corruptions_stay_in_bounds(void **state)
                         uint8_t was = copy[k];
 
                         copy[k] = (uint8_t)ka_test_rnd();
-                        (void)ka_avro_resolver_decode(res, copy, len, row,
+                        (void)ka_avro_resolver_decode(res, copy, len, &row,
                                                       NULL);
                         copy[k] = was ^ 0x80;
-                        (void)ka_avro_resolver_decode(res, copy, len, row,
+                        (void)ka_avro_resolver_decode(res, copy, len, &row,
                                                       NULL);
                         copy[k] = was;
                 }
@@ -662,6 +665,191 @@ static void too_deep_fields_are_refused(void **state)
                 fail_msg("'%s' lacks 'deep'", errstr);
 }
 
+/* ---- array fields ------------------------------------------------------ */
+
+/* An agent source with a scalar x and two array fields v and w (w
+ * nullable), whose slices start at row->vals[1] and row->arrays[1]. */
+static const ka_agent_field_t arr_fields[] = {
+        {"x", "x", KA_NUM_DOUBLE, false},
+};
+static const ka_agent_field_t arr_arrays[] = {
+        {"v", "v", KA_NUM_DOUBLE, false},
+        {"w", "w", KA_NUM_INT, true},
+};
+
+static ka_agent_source_t arr_source(void)
+{
+        ka_agent_source_t src = {
+                .topic = "t",
+                .first_field = 1,
+                .nfields = 1,
+                .fields = arr_fields,
+                .first_array = 1,
+                .narrays = 2,
+                .arrays = arr_arrays,
+        };
+
+        return src;
+}
+
+/* Encodes w's value and decodes it through a resolver of json into row:
+ * every truncation fails, and what lies outside the source's slices stays
+ * untouched. */
+static ka_err_t arr_decode(const char *json, ka_test_writer_t *w, ka_row_t *row)
+{
+        ka_agent_source_t src = arr_source();
+        char errstr[256] = "";
+        ka_avro_resolver_t *res;
+        uint8_t buf[1 << 14] = {0};
+        avro_writer_t aw = avro_writer_memory((const char *)buf, sizeof(buf));
+        ka_err_t err;
+        size_t len;
+
+        assert_int_equal(avro_value_write(aw, &w->value), 0);
+        len = (size_t)avro_writer_tell(aw);
+        avro_writer_free(aw);
+        res = ka_avro_resolver_new(json, &src, errstr, sizeof(errstr));
+        if (!res)
+                fail_msg("resolver: %s", errstr);
+        for (size_t k = 0; k < len; k++)
+                assert_int_not_equal(
+                        ka_avro_resolver_decode(res, buf, k, row, NULL), KA_OK);
+        row->vals[0] = GUARD;
+        row->arrays[0].len = 99;
+        err = ka_avro_resolver_decode(res, buf, len, row, NULL);
+        assert_true(row->vals[0] == GUARD);
+        assert_int_equal(row->arrays[0].len, 99);
+        ka_avro_resolver_destroy(res);
+        return err;
+}
+
+/* Appends n elements i * step of the writer's items type to array a. */
+static void fill_array(avro_value_t *a, size_t n, double step)
+{
+        for (size_t i = 0; i < n; i++) {
+                avro_value_t item;
+
+                assert_int_equal(avro_value_append(a, &item, NULL), 0);
+                switch (avro_value_get_type(&item)) {
+                case AVRO_INT32:
+                        avro_value_set_int(&item, (int32_t)((double)i * step));
+                        break;
+                case AVRO_INT64:
+                        avro_value_set_long(&item, (int64_t)((double)i * step));
+                        break;
+                case AVRO_FLOAT:
+                        avro_value_set_float(&item, (float)((double)i * step));
+                        break;
+                default:
+                        avro_value_set_double(&item, (double)i * step);
+                }
+        }
+}
+
+/* Writer arrays of any numeric items, nullable or not, in another order
+ * among other fields, land element for element; a null array or one the
+ * writer lacks is empty. */
+static void array_fields(void **state)
+{
+        static const char writer_json[] =
+                "{\"type\":\"record\",\"name\":\"w\",\"fields\":["
+                "{\"name\":\"w\",\"type\":[\"null\",{\"type\":\"array\","
+                "\"items\":\"long\"}]},"
+                "{\"name\":\"s\",\"type\":\"string\"},"
+                "{\"name\":\"v\",\"type\":{\"type\":\"array\","
+                "\"items\":\"int\"}},"
+                "{\"name\":\"x\",\"type\":\"float\"},"
+                "{\"name\":\"other\",\"type\":{\"type\":\"array\","
+                "\"items\":\"double\"}}]}";
+        static const char lacking_json[] =
+                "{\"type\":\"record\",\"name\":\"w\",\"fields\":["
+                "{\"name\":\"v\",\"type\":{\"type\":\"array\","
+                "\"items\":\"float\"}},"
+                "{\"name\":\"x\",\"type\":\"double\"}]}";
+        ka_test_writer_t w;
+        avro_value_t f, branch;
+        ka_row_t row;
+
+        assert_true(ka_row_init(&row, 2, 3));
+        for (int rep = 0; rep < 3; rep++) {
+                ka_test_writer_init(&w, writer_json);
+                avro_value_get_by_name(&w.value, "w", &f, NULL);
+                avro_value_set_branch(&f, rep == 1 ? 0 : 1, &branch);
+                if (rep != 1)
+                        fill_array(&branch, 5 + (size_t)rep * 100, -3);
+                avro_value_get_by_name(&w.value, "s", &f, NULL);
+                avro_value_set_string(&f, "hello");
+                avro_value_get_by_name(&w.value, "v", &f, NULL);
+                fill_array(&f, rep == 2 ? 0 : 70, 7);
+                avro_value_get_by_name(&w.value, "x", &f, NULL);
+                avro_value_set_float(&f, 1.5f);
+                avro_value_get_by_name(&w.value, "other", &f, NULL);
+                fill_array(&f, 4, 1);
+                assert_int_equal(arr_decode(writer_json, &w, &row), KA_OK);
+                assert_true(row.vals[1] == 1.5);
+                assert_int_equal(row.arrays[1].len, rep == 2 ? 0 : 70);
+                for (size_t i = 0; i < row.arrays[1].len; i++)
+                        assert_true(row.arrays[1].vals[i] == (double)i * 7);
+                assert_int_equal(row.arrays[2].len,
+                                 rep == 1 ? 0 : 5 + (size_t)rep * 100);
+                for (size_t i = 0; i < row.arrays[2].len; i++)
+                        assert_true(row.arrays[2].vals[i] == (double)i * -3);
+                ka_test_writer_release(&w);
+        }
+
+        ka_test_writer_init(&w, lacking_json);
+        avro_value_get_by_name(&w.value, "v", &f, NULL);
+        fill_array(&f, 3, 0.5);
+        avro_value_get_by_name(&w.value, "x", &f, NULL);
+        avro_value_set_double(&f, -2);
+        row.arrays[2].len = 1234;
+        assert_int_equal(arr_decode(lacking_json, &w, &row), KA_OK);
+        assert_true(row.vals[1] == -2);
+        assert_int_equal(row.arrays[1].len, 3);
+        assert_true(row.arrays[1].vals[2] == 1.0);
+        assert_int_equal(row.arrays[2].len, 0);
+        ka_test_writer_release(&w);
+        ka_row_release(&row);
+}
+
+/* A scalar where the agent has an array, an array where it has a scalar,
+ * an array of what is not a number: refused, naming the field. */
+static void array_fields_unresolvable(void **state)
+{
+        static const struct {
+                const char *json, *needle;
+        } cases[] = {
+                {"{\"type\":\"record\",\"name\":\"r\",\"fields\":["
+                 "{\"name\":\"v\",\"type\":\"double\"}]}",
+                 "'v' of type 'double' cannot be read as 'array of double'"},
+                {"{\"type\":\"record\",\"name\":\"r\",\"fields\":["
+                 "{\"name\":\"x\",\"type\":{\"type\":\"array\","
+                 "\"items\":\"double\"}}]}",
+                 "'x'"},
+                {"{\"type\":\"record\",\"name\":\"r\",\"fields\":["
+                 "{\"name\":\"w\",\"type\":[\"null\",{\"type\":\"array\","
+                 "\"items\":\"string\"}]}]}",
+                 "'w' of type 'array of string'"},
+                {"{\"type\":\"record\",\"name\":\"r\",\"fields\":["
+                 "{\"name\":\"v\",\"type\":{\"type\":\"array\",\"items\":"
+                 "{\"type\":\"array\",\"items\":\"double\"}}}]}",
+                 "'v' of type 'array of array'"},
+        };
+
+        for (size_t i = 0; i < KA_ARRAY_SIZE(cases); i++) {
+                ka_agent_source_t src = arr_source();
+                char errstr[256] = "";
+                ka_avro_resolver_t *res = ka_avro_resolver_new(
+                        cases[i].json, &src, errstr, sizeof(errstr));
+
+                if (res)
+                        fail_msg("case %zu resolved", i);
+                if (!strstr(errstr, cases[i].needle))
+                        fail_msg("case %zu: '%s' lacks %s", i, errstr,
+                                 cases[i].needle);
+        }
+}
+
 static void destroy_null(void **state)
 {
         ka_avro_resolver_destroy(NULL);
@@ -682,6 +870,8 @@ int main(void)
                 cmocka_unit_test(recursive_and_fixed_width_fields_are_skipped),
                 cmocka_unit_test(too_deep_fields_are_refused),
                 cmocka_unit_test(destroy_null),
+                cmocka_unit_test(array_fields),
+                cmocka_unit_test(array_fields_unresolvable),
         };
 
         ka_test_seed(0x2545f4914f6cdd1dULL);

@@ -529,7 +529,8 @@ static void key_errors(void **state)
         expect_error("aggregated_topics:\n"
                      "  - name: a\n"
                      "    filter: {source_topics: [{fields: [x]}]}\n",
-                     "3:30: error: missing key 'name' in a source topic");
+                     "3:30: error: missing key 'name' (or 'regex') in a "
+                     "source topic");
         expect_error("aggregated_topics:\n"
                      "  - name: a\n"
                      "    [x]: 1\n",
@@ -849,26 +850,6 @@ static void name_errors(void **state)
         expect_error(text, want);
 }
 
-/* The aggregated record is named after the topic (SPEC §8), and an Avro
- * name cannot begin with a digit: said here, not by a 422 from the
- * registry once the agents are generated. A source topic may. */
-static void aggregated_topic_starting_with_a_digit(void **state)
-{
-        ka_config_t *cfg;
-
-        expect_error("aggregated_topics:\n"
-                     "  - name: 1min-summary\n"
-                     "    filter: {source_topics: [{name: s}]}\n",
-                     "2:11: error: aggregated topic '1min-summary' would "
-                     "name its Avro record '1min_summary', and an Avro name "
-                     "cannot begin with a digit");
-        cfg = load_text_ok("aggregated_topics:\n"
-                           "  - name: summary-1min\n"
-                           "    filter: {source_topics: [{name: 1src}]}\n");
-        assert_string_equal(cfg->topics[0].sources[0].name, "1src");
-        ka_config_destroy(cfg);
-}
-
 static void field_errors(void **state)
 {
         expect_error("aggregated_topics:\n"
@@ -973,6 +954,322 @@ static void output_name_errors(void **state)
                                        "          map: {y: y_t}\n"));
 }
 
+/* ---- topic patterns ---------------------------------------------------- */
+
+static const char pattern_config[] =
+        "aggregated_topics:\n"
+        "  - name: lsst.sal.ATDome.position-1s\n"
+        "    filter: {source_topics: [{name: lsst.sal.ATDome.position}]}\n"
+        "  - name: \"{source_topic_name}-aggregated\"\n"
+        "    window_aggregation:\n"
+        "      window_size_seconds: 2\n"
+        "      operations: [mean, max]\n"
+        "      time_field: private_sndStamp\n"
+        "    filter:\n"
+        "      source_topics:\n"
+        "        - regex: \"lsst\\\\.sal\\\\.[A-Z][A-Za-z]*\\\\..*\"\n"
+        "          exclude: [\"lsst\\\\.sal\\\\.Test\\\\..*\", \".*_Ccd\"]\n"
+        "          fields: [a, b]\n"
+        "          map: {a: alpha}\n"
+        "  - name: last\n"
+        "    filter: {source_topics: [{name: x}]}\n";
+
+/* Loaded, a pattern is a template: compiled, positions kept. */
+static void pattern_loads(void **state)
+{
+        ka_config_t *cfg = load_text_ok(pattern_config);
+        const ka_config_topic_t *t = &cfg->topics[1];
+        const ka_config_source_t *src = &t->sources[0];
+
+        assert_int_equal(cfg->ntopics, 3);
+        assert_int_equal(cfg->npatterns, 1);
+        assert_false(cfg->topics[0].pattern);
+        assert_true(t->pattern);
+        assert_string_equal(t->name, "{source_topic_name}-aggregated");
+        assert_null(src->name);
+        assert_string_equal(src->regex, "lsst\\.sal\\.[A-Z][A-Za-z]*\\..*");
+        assert_pos(src->pos, 11, 18);
+        assert_int_equal(src->nexclude, 2);
+        assert_string_equal(src->exclude[1], ".*_Ccd");
+        assert_pos(src->exclude_pos[1], 12, 47);
+        assert_int_equal(src->nfields, 2);
+        ka_config_destroy(cfg);
+}
+
+/* Expanded: one topic per match, sorted, where the template stood, with
+ * its settings; excluded topics and topics the config writes to left out;
+ * the report says what matched. */
+static void pattern_expands(void **state)
+{
+        static const char *const topics[] = {
+                "lsst.sal.MTMount.azimuth",
+                "lsst.sal.ATDome.position",
+                "lsst.sal.Test.scalars",
+                "lsst.sal.MTCamera.focal_plane_Ccd",
+                "lsst.sal.ATDome.position-aggregated", /* a rerun's output */
+                "other.topic",
+                "lsst.sal.ATDome.position", /* listed twice */
+                "lsst.sal.ATAOS.timestamp",
+                "lsst.sal.mtmount.lower", /* not [A-Z] */
+                "xlsst.sal.A.b",          /* whole names only */
+        };
+        ka_config_t *cfg = load_text_ok(pattern_config);
+        char errstr[512] = "", *report = NULL, want[1024];
+        size_t report_len = 0;
+        FILE *mem = open_memstream(&report, &report_len);
+
+        assert_int_equal(ka_config_expand(cfg, topics, KA_ARRAY_SIZE(topics),
+                                          "the test's topics", mem, errstr,
+                                          sizeof(errstr)),
+                         KA_OK);
+        fclose(mem);
+        assert_int_equal(cfg->npatterns, 0);
+        assert_int_equal(cfg->ntopics, 5);
+        assert_string_equal(cfg->topics[0].name, "lsst.sal.ATDome.position-1s");
+        assert_string_equal(cfg->topics[1].name,
+                            "lsst.sal.ATAOS.timestamp-aggregated");
+        assert_string_equal(cfg->topics[2].name,
+                            "lsst.sal.ATDome.position-aggregated");
+        assert_string_equal(cfg->topics[3].name,
+                            "lsst.sal.MTMount.azimuth-aggregated");
+        assert_string_equal(cfg->topics[4].name, "last");
+        assert_false(cfg->topics[0].from_pattern);
+        assert_false(cfg->topics[4].from_pattern);
+        for (size_t i = 1; i <= 3; i++) {
+                const ka_config_topic_t *t = &cfg->topics[i];
+
+                assert_true(t->from_pattern);
+                assert_false(t->pattern);
+                assert_int_equal(t->template_index, 1);
+                assert_int_equal(t->window_ms, 2000);
+                assert_int_equal(t->idle_timeout_ms, 3000);
+                assert_int_equal(t->nops, 2);
+                assert_int_equal(t->ops[1], KA_OP_MAX);
+                assert_string_equal(t->time_field, "private_sndStamp");
+                assert_int_equal(t->nsources, 1);
+                assert_null(t->sources[0].regex);
+                assert_true(t->sources[0].fields_given);
+                assert_int_equal(t->sources[0].nfields, 2);
+                assert_string_equal(t->sources[0].fields[1], "b");
+                assert_pos(t->sources[0].field_pos[1], 13, 23);
+                assert_string_equal(
+                        ka_config_source_out_name(&t->sources[0], "a"),
+                        "alpha");
+                assert_pos(t->pos, 4, 11);
+        }
+        assert_string_equal(cfg->topics[2].sources[0].name,
+                            "lsst.sal.ATDome.position");
+        snprintf(want, sizeof(want),
+                 "%s:11:18: regex 'lsst\\.sal\\.[A-Z][A-Za-z]*\\..*' matched "
+                 "3 of 9 topics (2 excluded, 1 aggregated topics of this "
+                 "config skipped)\n"
+                 "  lsst.sal.ATAOS.timestamp -> "
+                 "lsst.sal.ATAOS.timestamp-aggregated\n"
+                 "  lsst.sal.ATDome.position -> "
+                 "lsst.sal.ATDome.position-aggregated\n"
+                 "  lsst.sal.MTMount.azimuth -> "
+                 "lsst.sal.MTMount.azimuth-aggregated\n",
+                 cfg->path);
+        assert_string_equal(report, want);
+        free(report);
+        /* Nothing left to expand: nothing happens. */
+        assert_int_equal(ka_config_expand(cfg, topics, 0, "none", NULL, errstr,
+                                          sizeof(errstr)),
+                         KA_OK);
+        assert_int_equal(cfg->ntopics, 5);
+        ka_config_destroy(cfg);
+}
+
+/* Expansion errors leave the config as it was. */
+static void expect_expand_error(const char *text, const char *const *topics,
+                                size_t n, const char *want)
+{
+        char path[64], errstr[512] = "", full[1024];
+        ka_config_t *cfg = load_text(text, path, errstr, sizeof(errstr));
+        size_t before, npatterns;
+
+        if (!cfg)
+                fail_msg("did not load: %s", errstr);
+        before = cfg->ntopics;
+        npatterns = cfg->npatterns;
+        assert_int_equal(ka_config_expand(cfg, topics, n, "the test's topics",
+                                          NULL, errstr, sizeof(errstr)),
+                         KA_ERR_INVALID);
+        snprintf(full, sizeof(full), "%s:%s", path, want);
+        assert_string_equal(errstr, full);
+        assert_int_equal(cfg->ntopics, before);
+        assert_int_equal(cfg->npatterns, npatterns);
+        ka_config_destroy(cfg);
+}
+
+/* The aggregated record is named after the topic (SPEC §8), and an Avro
+ * name cannot begin with a digit: said here, not by a 422 from the
+ * registry once the agents are generated. A source topic may. */
+static void aggregated_topic_starting_with_a_digit(void **state)
+{
+        ka_config_t *cfg;
+
+        expect_error("aggregated_topics:\n"
+                     "  - name: 1min-summary\n"
+                     "    filter: {source_topics: [{name: s}]}\n",
+                     "2:11: error: aggregated topic '1min-summary' would "
+                     "name its Avro record '1min_summary', and an Avro name "
+                     "cannot begin with a digit");
+        cfg = load_text_ok("aggregated_topics:\n"
+                           "  - name: summary-1min\n"
+                           "    filter: {source_topics: [{name: 1src}]}\n");
+        assert_string_equal(cfg->topics[0].sources[0].name, "1src");
+        ka_config_destroy(cfg);
+        /* Nor may one that a topic pattern makes. */
+        expect_expand_error(
+                "aggregated_topics:\n"
+                "  - name: \"{source_topic_name}-agg\"\n"
+                "    filter: {source_topics: [{regex: \"[0-9].*\"}]}"
+                "\n",
+                (const char *const[]){"9lives"}, 1,
+                "2:11: error: aggregated topic '9lives-agg' for '9lives' "
+                "would name its Avro record '9lives_agg', and an Avro name "
+                "cannot begin with a digit");
+}
+
+static void pattern_expand_errors(void **state)
+{
+        static const char *const topics[] = {"a.one", "a.two", "b.one",
+                                             "a.one-x"};
+        char longname[300];
+
+        expect_expand_error("aggregated_topics:\n"
+                            "  - name: \"{source_topic_name}-x\"\n"
+                            "    filter:\n"
+                            "      source_topics: [{regex: \"c\\\\..*\"}]\n",
+                            topics, 4,
+                            "4:31: error: regex 'c\\..*' matches no topic "
+                            "among the 4 of the test's topics");
+        expect_expand_error("aggregated_topics:\n"
+                            "  - name: a.one-x\n"
+                            "    filter: {source_topics: [{name: a.one}]}\n"
+                            "  - name: \"{source_topic_name}-y\"\n"
+                            "    filter:\n"
+                            "      source_topics:\n"
+                            "        - regex: \"a\\\\.one-.*\"\n",
+                            topics, 4,
+                            "7:18: error: regex 'a\\.one-.*' matches no "
+                            "topic among the 4 of the test's topics once "
+                            "excluded topics and aggregated topics of this "
+                            "config are left out");
+        expect_expand_error("aggregated_topics:\n"
+                            "  - name: \"{source_topic_name}-x\"\n"
+                            "    filter: {source_topics: [{regex: "
+                            "\"b\\\\..*\"}]}\n"
+                            "  - name: b.one-x\n"
+                            "    filter: {source_topics: [{name: a.one}]}\n",
+                            topics, 4,
+                            "4:11: error: aggregated topic 'b.one-x' (from "
+                            "source topic 'a.one') is also made at 2:11 "
+                            "(from source topic 'b.one')");
+        /* A template named as its source writes to its source. */
+        expect_expand_error("aggregated_topics:\n"
+                            "  - name: \"{source_topic_name}\"\n"
+                            "    filter: {source_topics: [{regex: "
+                            "\"b\\\\..*\"}]}\n",
+                            topics, 4,
+                            "3:38: error: regex 'b\\..*' matches no topic "
+                            "among the 4 of the test's topics once excluded "
+                            "topics and aggregated topics of this config are "
+                            "left out");
+        memset(longname, 'y', 245);
+        longname[245] = '\0';
+        {
+                char text[600], want[700];
+
+                snprintf(text, sizeof(text),
+                         "aggregated_topics:\n"
+                         "  - name: \"%s{source_topic_name}\"\n"
+                         "    filter:\n"
+                         "      source_topics: [{regex: \"a\\\\..*\"}]\n",
+                         longname);
+                snprintf(want, sizeof(want),
+                         "2:11: error: aggregated topic name '%sa.one' for "
+                         "'a.one' is longer than 249 characters",
+                         longname);
+                expect_expand_error(text, topics, 4, want);
+        }
+}
+
+static void pattern_errors(void **state)
+{
+        expect_error("aggregated_topics:\n"
+                     "  - name: \"{source_topic_name}-x\"\n"
+                     "    filter: {source_topics: [{name: s, regex: s}]}\n",
+                     "3:47: error: a source topic has 'name' or 'regex', not "
+                     "both");
+        expect_error("aggregated_topics:\n"
+                     "  - name: x\n"
+                     "    filter: {source_topics: [{name: s, exclude: [a]}]}\n",
+                     "3:49: error: 'exclude' needs 'regex' in the same "
+                     "source topic");
+        expect_error("aggregated_topics:\n"
+                     "  - name: \"{source_topic_name}-x\"\n"
+                     "    filter: {source_topics: [{regex: \"a(\"}]}\n",
+                     "3:38: error: invalid regular expression 'a(' in "
+                     "'regex': Unmatched ( or \\( (POSIX extended syntax)");
+        expect_error("aggregated_topics:\n"
+                     "  - name: \"{source_topic_name}-x\"\n"
+                     "    filter:\n"
+                     "      source_topics:\n"
+                     "        - regex: a\n"
+                     "          exclude: [ok, \"[z-a]\"]\n",
+                     "6:25: error: invalid regular expression '[z-a]' in an "
+                     "item of 'exclude': Invalid range end (POSIX extended "
+                     "syntax)");
+        expect_error("aggregated_topics:\n"
+                     "  - name: \"{source_topic_name}-x\"\n"
+                     "    filter: {source_topics: [{regex: \"\"}]}\n",
+                     "3:38: error: 'regex' must not be empty");
+        expect_error("aggregated_topics:\n"
+                     "  - name: \"{source_topic_name}-x\"\n"
+                     "    filter: {source_topics: [{regex: a}, {name: b}]}\n",
+                     "3:38: error: a pattern must be the only source topic "
+                     "of its aggregated topic '{source_topic_name}-x'");
+        expect_error("aggregated_topics:\n"
+                     "  - name: \"{source_topic_name}-x\"\n"
+                     "    filter: {source_topics: [{name: b}, {regex: a}]}\n",
+                     "3:49: error: a pattern must be the only source topic "
+                     "of its aggregated topic '{source_topic_name}-x'");
+        expect_error("aggregated_topics:\n"
+                     "  - name: x\n"
+                     "    filter: {source_topics: [{regex: a}]}\n",
+                     "2:11: error: aggregated topic 'x' has a pattern "
+                     "source: its name must hold {source_topic_name} (one "
+                     "topic per match)");
+        expect_error("aggregated_topics:\n"
+                     "  - name: \"{source_topic_name}-x\"\n"
+                     "    filter: {source_topics: [{name: b}]}\n",
+                     "2:11: error: {source_topic_name} in aggregated topic "
+                     "'{source_topic_name}-x' needs a pattern source "
+                     "('regex' instead of 'name')");
+        expect_error("aggregated_topics:\n"
+                     "  - name: \"{source_topic_name} x\"\n"
+                     "    filter: {source_topics: [{regex: a}]}\n",
+                     "2:11: error: invalid aggregated topic name "
+                     "'{source_topic_name} x' (besides {source_topic_name}, "
+                     "a Kafka topic name is of [A-Za-z0-9._-])");
+        expect_error("aggregated_topics:\n"
+                     "  - name: \"{source_topic_name}-x\"\n"
+                     "    filter:\n"
+                     "      source_topics:\n"
+                     "        - regex: a\n"
+                     "          fields: [p]\n"
+                     "          map: {q: r}\n",
+                     "7:17: error: 'map' key 'q' is not in 'fields' of the "
+                     "pattern");
+        expect_error("aggregated_topics:\n"
+                     "  - name: x\n"
+                     "    filter: {source_topics: [{fields: [a]}]}\n",
+                     "3:30: error: missing key 'name' (or 'regex') in a "
+                     "source topic");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -997,6 +1294,10 @@ int main(void)
                 cmocka_unit_test(aggregated_topic_starting_with_a_digit),
                 cmocka_unit_test(field_errors),
                 cmocka_unit_test(output_name_errors),
+                cmocka_unit_test(pattern_loads),
+                cmocka_unit_test(pattern_expands),
+                cmocka_unit_test(pattern_expand_errors),
+                cmocka_unit_test(pattern_errors),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,9 +9,11 @@
  * Against the pinned schemas of tests/golden/<case>/schemas/, read at run
  * time from the repository root (where tests/run.sh runs): avro-c encodes
  * random records, each source's generated decoder must yield exactly the
- * values avro-c was given, reject every truncation and a trailing byte, and
- * survive corruption; avro-c must read back exactly what the generated
- * encoder wrote; the descriptor must match the config and the schemas.
+ * values avro-c was given (every element of an array field), reject every
+ * truncation and a trailing byte, and survive corruption; avro-c must read
+ * back exactly what the generated encoder wrote (arrays of statistics of
+ * every length included); the descriptor must match the config and the
+ * schemas.
  * Buffers are exactly sized heap blocks, so ASan sees any overread.
  */
 #ifndef TEST_GENERATED_H
@@ -37,7 +39,9 @@
 
 #include "agent.h"
 
-/* One aggregated field as the config defines it, in row order. */
+/* One aggregated field as the config defines it, in the order of the
+ * aggregated record (scalars and arrays alike: which it is comes from the
+ * pinned schema). */
 typedef struct tg_field_s {
         size_t source;        /* index of the source topic in the config */
         const char *name;     /* field of the source schema */
@@ -57,7 +61,7 @@ typedef struct tg_expect_s {
         const ka_op_t *ops;        /* config order, ends with KA_OP__COUNT */
         const char *const *topics; /* source topics, NULL-terminated */
         const char *time_field;    /* NULL: the Kafka timestamp */
-        const tg_field_t *fields;  /* row order, ends with name NULL */
+        const tg_field_t *fields;  /* record order, ends with name NULL */
 } tg_expect_t;
 
 /* Random records per source: enough to hit every union branch and size. */
@@ -66,6 +70,8 @@ typedef struct tg_expect_s {
 #define TG_MUTATIONS 16
 /* Random results given to the encoder. */
 #define TG_RESULTS 64
+/* An array length no decoder writes: the array is outside the slice. */
+#define TG_LEN_SENTINEL 7777
 /* From this nesting on, unions with a null branch take it, and from twice
  * as deep arrays and maps are empty: recursive types end. */
 #define TG_MAX_DEPTH 5
@@ -86,15 +92,26 @@ typedef struct tg_source_s {
         avro_schema_t schema;
         avro_value_iface_t *iface;
         tg_time_t time;
-        size_t first_field; /* from the expectation, not the descriptor */
+        /* From the expectation and the schema, not the descriptor: the
+         * scalar slice of row->vals and the array slice of row->arrays,
+         * and the index in ex->fields of each of their fields. */
+        size_t first_field;
         size_t nfields;
+        size_t first_array;
+        size_t narrays;
+        size_t *scalar_k;
+        size_t *array_k;
 } tg_source_t;
 
 /* One avro-c encoded record and what decoding it must give. */
 typedef struct tg_record_s {
         uint8_t *buf; /* exactly len bytes */
         size_t len;
-        double *row; /* the source's slice of the expected row */
+        double *row; /* the source's scalars */
+        /* the source's arrays: elements and lengths (0 for null) */
+        double **arrays;
+        size_t *array_len;
+        bool *array_null;
         int64_t event_ms;
         ka_err_t err; /* KA_OK, or the error the time field must cause */
 } tg_record_t;
@@ -249,10 +266,13 @@ static char *tg_schema_path(const tg_expect_t *ex, const char *topic)
         return path;
 }
 
-/* The field's type in the pinned schema: `numeric` or [null, numeric]. */
-static bool tg_numeric(avro_schema_t fs, ka_num_type_t *type, bool *nullable)
+/* The field's type in the pinned schema: `numeric` or [null, numeric],
+ * numeric a number or an array of numbers (*array). */
+static bool tg_numeric(avro_schema_t fs, ka_num_type_t *type, bool *nullable,
+                       bool *array)
 {
         *nullable = false;
+        *array = false;
         if (is_avro_union(fs)) {
                 avro_schema_t b0, b1;
 
@@ -267,6 +287,10 @@ static bool tg_numeric(avro_schema_t fs, ka_num_type_t *type, bool *nullable)
                 else
                         return false;
                 *nullable = true;
+        }
+        if (is_avro_array(fs)) {
+                *array = true;
+                fs = avro_schema_array_items(fs);
         }
         switch (avro_typeof(fs)) {
         case AVRO_INT32:
@@ -358,6 +382,21 @@ static size_t tg_count_ops(const tg_expect_t *ex)
         return n;
 }
 
+/* Whether field k of the expectation is an array in its pinned schema. */
+static bool tg_is_array(const tg_expect_t *ex, const tg_source_t *srcs,
+                        size_t k)
+{
+        avro_schema_t fs = avro_schema_get_subschema(
+                srcs[ex->fields[k].source].schema, ex->fields[k].name);
+        ka_num_type_t type;
+        bool nullable, array;
+
+        if (!fs || !tg_numeric(fs, &type, &nullable, &array))
+                fail_msg("field '%s' is not numeric in its pinned schema",
+                         ex->fields[k].name);
+        return array;
+}
+
 /*
  * Loads every source's pinned schema; tg_sources_free() releases. Fails
  * unless the descriptor has the config's sources and row layout, which
@@ -365,12 +404,12 @@ static size_t tg_count_ops(const tg_expect_t *ex)
  */
 static tg_source_t *tg_sources_load(const tg_expect_t *ex)
 {
-        size_t nsrc = tg_count_sources(ex), i, k;
+        size_t nsrc = tg_count_sources(ex), nf = tg_count_fields(ex), i, k;
+        size_t nscalars = 0, narrays = 0;
         tg_source_t *srcs = calloc(nsrc, sizeof(*srcs));
 
         assert_non_null(srcs);
         assert_int_equal(ex->agent->nsources, nsrc);
-        assert_int_equal(ex->agent->nfields, tg_count_fields(ex));
         for (i = 0; i < nsrc; i++) {
                 char *path = tg_schema_path(ex, ex->topics[i]);
                 size_t len;
@@ -385,13 +424,30 @@ static tg_source_t *tg_sources_load(const tg_expect_t *ex)
                 free(json);
                 free(path);
         }
-        /* Rows are laid out by the config: source order, then field order. */
-        for (k = 0; ex->fields[k].name; k++) {
-                assert_true(ex->fields[k].source < nsrc);
-                if (srcs[ex->fields[k].source].nfields == 0)
-                        srcs[ex->fields[k].source].first_field = k;
-                srcs[ex->fields[k].source].nfields++;
+        /* Rows are laid out by the config: source order, then field
+         * order, scalars and arrays apart. */
+        for (i = 0; i < nsrc; i++) {
+                srcs[i].scalar_k = calloc(nf + 1, sizeof(size_t));
+                srcs[i].array_k = calloc(nf + 1, sizeof(size_t));
+                assert_non_null(srcs[i].scalar_k);
+                assert_non_null(srcs[i].array_k);
+                srcs[i].first_field = nscalars;
+                srcs[i].first_array = narrays;
+                for (k = 0; k < nf; k++) {
+                        if (ex->fields[k].source != i)
+                                continue;
+                        if (tg_is_array(ex, srcs, k))
+                                srcs[i].array_k[srcs[i].narrays++] = k;
+                        else
+                                srcs[i].scalar_k[srcs[i].nfields++] = k;
+                }
+                nscalars += srcs[i].nfields;
+                narrays += srcs[i].narrays;
         }
+        for (k = 0; k < nf; k++)
+                assert_true(ex->fields[k].source < nsrc);
+        assert_int_equal(ex->agent->nfields, nscalars);
+        assert_int_equal(ex->agent->narrays, narrays);
         return srcs;
 }
 
@@ -402,6 +458,8 @@ static void tg_sources_free(const tg_expect_t *ex, tg_source_t *srcs)
         for (i = 0; i < nsrc; i++) {
                 avro_value_iface_decref(srcs[i].iface);
                 avro_schema_decref(srcs[i].schema);
+                free(srcs[i].scalar_k);
+                free(srcs[i].array_k);
         }
         free(srcs);
 }
@@ -611,12 +669,44 @@ static void tg_record_make(const tg_expect_t *ex, const tg_source_t *srcs,
         rec->row = malloc((src->nfields ? src->nfields : 1) * sizeof(double));
         assert_non_null(rec->row);
         for (k = 0; k < src->nfields; k++) {
-                const char *name = ex->fields[src->first_field + k].name;
+                const char *name = ex->fields[src->scalar_k[k]].name;
 
                 if (avro_value_get_by_name(&val, name, &fv, NULL))
                         fail_msg("'%s' is not in the schema of '%s'", name,
                                  ex->topics[si]);
                 rec->row[k] = tg_number(&fv);
+        }
+        rec->arrays = calloc(src->narrays + 1, sizeof(*rec->arrays));
+        rec->array_len = calloc(src->narrays + 1, sizeof(size_t));
+        rec->array_null = calloc(src->narrays + 1, sizeof(bool));
+        assert_non_null(rec->arrays);
+        assert_non_null(rec->array_len);
+        assert_non_null(rec->array_null);
+        for (k = 0; k < src->narrays; k++) {
+                const char *name = ex->fields[src->array_k[k]].name;
+                avro_value_t arr, item;
+                size_t n = 0, i;
+
+                if (avro_value_get_by_name(&val, name, &fv, NULL))
+                        fail_msg("'%s' is not in the schema of '%s'", name,
+                                 ex->topics[si]);
+                arr = fv;
+                if (avro_value_get_type(&fv) == AVRO_UNION)
+                        assert_int_equal(
+                                avro_value_get_current_branch(&fv, &arr), 0);
+                if (avro_value_get_type(&arr) == AVRO_NULL)
+                        rec->array_null[k] = true;
+                else
+                        assert_int_equal(avro_value_get_size(&arr, &n), 0);
+                rec->arrays[k] = malloc((n + 1) * sizeof(double));
+                assert_non_null(rec->arrays[k]);
+                for (i = 0; i < n; i++) {
+                        assert_int_equal(
+                                avro_value_get_by_index(&arr, i, &item, NULL),
+                                0);
+                        rec->arrays[k][i] = tg_number(&item);
+                }
+                rec->array_len[k] = n;
         }
         rec->event_ms = TG_MS_SENTINEL;
         rec->err = KA_OK;
@@ -640,8 +730,13 @@ static void tg_record_make(const tg_expect_t *ex, const tg_source_t *srcs,
         avro_value_decref(&val);
 }
 
-static void tg_record_free(tg_record_t *rec)
+static void tg_record_free(const tg_source_t *src, tg_record_t *rec)
 {
+        for (size_t k = 0; k < src->narrays; k++)
+                free(rec->arrays[k]);
+        free(rec->arrays);
+        free(rec->array_len);
+        free(rec->array_null);
         free(rec->buf);
         free(rec->row);
 }
@@ -657,21 +752,22 @@ static uint8_t *tg_copy(const uint8_t *buf, size_t len, size_t extra)
         return copy;
 }
 
-/* A row of the agent's width holding only sentinels. */
-static double *tg_row_new(const ka_agent_t *agent)
+/* A row of the agent's width holding only sentinels: scalars, and array
+ * lengths (the arrays without buffers). */
+static void tg_row_init(const ka_agent_t *agent, ka_row_t *row)
 {
-        double *row = malloc(agent->nfields * sizeof(double));
         size_t i;
 
-        assert_true(row != NULL || agent->nfields == 0);
+        assert_true(ka_row_init(row, agent->nfields, agent->narrays));
         for (i = 0; i < agent->nfields; i++)
-                row[i] = TG_SENTINEL;
-        return row;
+                row->vals[i] = TG_SENTINEL;
+        for (i = 0; i < agent->narrays; i++)
+                row->arrays[i].len = TG_LEN_SENTINEL;
 }
 
-/* Every value of row outside the source's slice is still the sentinel. */
+/* Every value of row outside the source's slices is still the sentinel. */
 static void tg_row_check_rest(const ka_agent_t *agent, const tg_source_t *src,
-                              const double *row, size_t si, int r)
+                              const ka_row_t *row, size_t si, int r)
 {
         size_t i;
 
@@ -679,9 +775,19 @@ static void tg_row_check_rest(const ka_agent_t *agent, const tg_source_t *src,
                 if (i >= src->first_field &&
                     i < src->first_field + src->nfields)
                         continue;
-                if (!tg_same(row[i], TG_SENTINEL))
-                        fail_msg("source %zu record %d: decode wrote row[%zu] "
-                                 "outside its slice",
+                if (!tg_same(row->vals[i], TG_SENTINEL))
+                        fail_msg("source %zu record %d: decode wrote "
+                                 "row->vals[%zu] outside its slice",
+                                 si, r, i);
+        }
+        for (i = 0; i < agent->narrays; i++) {
+                if (i >= src->first_array &&
+                    i < src->first_array + src->narrays)
+                        continue;
+                if (row->arrays[i].len != TG_LEN_SENTINEL ||
+                    row->arrays[i].vals != NULL)
+                        fail_msg("source %zu record %d: decode wrote "
+                                 "row->arrays[%zu] outside its slice",
                                  si, r, i);
         }
 }
@@ -695,6 +801,7 @@ static void tg_test_descriptor(void **state)
         const ka_agent_t *agent = ex->agent;
         size_t nsrc = tg_count_sources(ex), nf = tg_count_fields(ex);
         size_t nops = tg_count_ops(ex), si, k, o, total = 0, next = 0;
+        size_t total_arrays = 0, next_array = 0;
         tg_source_t *srcs = tg_sources_load(ex);
         char *config = NULL, *record_name;
         avro_schema_t out;
@@ -739,18 +846,28 @@ static void tg_test_descriptor(void **state)
                 else
                         assert_null(as->time_field);
 
-                /* Fields: the config's, contiguous, in schema order. */
+                /* Fields: the config's, contiguous, in schema order;
+                 * scalars and arrays each in their table. */
                 assert_int_equal(as->first_field, next);
                 assert_int_equal(as->first_field, src->first_field);
                 assert_int_equal(as->nfields, src->nfields);
+                assert_int_equal(as->first_array, next_array);
+                assert_int_equal(as->first_array, src->first_array);
+                assert_int_equal(as->narrays, src->narrays);
                 next += as->nfields;
                 total += as->nfields;
-                for (k = 0; k < as->nfields; k++) {
-                        const ka_agent_field_t *f = &as->fields[k];
+                next_array += as->narrays;
+                total_arrays += as->narrays;
+                for (k = 0; k < as->nfields + as->narrays; k++) {
+                        bool is_array = k >= as->nfields;
+                        size_t j = is_array ? k - as->nfields : k;
+                        const ka_agent_field_t *f =
+                                is_array ? &as->arrays[j] : &as->fields[j];
                         const tg_field_t *want =
-                                &ex->fields[next - as->nfields + k];
+                                &ex->fields[is_array ? src->array_k[j]
+                                                     : src->scalar_k[j]];
                         ka_num_type_t type = KA_NUM_DOUBLE;
-                        bool nullable = false;
+                        bool nullable = false, array = false;
                         int index;
                         avro_schema_t fs;
 
@@ -759,17 +876,21 @@ static void tg_test_descriptor(void **state)
                         assert_string_equal(f->out_name, want->out_name);
                         fs = avro_schema_get_subschema(src->schema, f->name);
                         assert_non_null(fs);
-                        assert_true(tg_numeric(fs, &type, &nullable));
+                        assert_true(tg_numeric(fs, &type, &nullable, &array));
+                        assert_int_equal(array, is_array);
                         assert_int_equal(f->type, type);
                         assert_int_equal(f->nullable, nullable);
                         index = avro_schema_record_field_get_index(src->schema,
                                                                    f->name);
+                        if (k == as->nfields)
+                                last_index = -1;
                         assert_true(index > last_index);
                         last_index = index;
                 }
         }
         assert_int_equal(agent->nfields, total);
-        assert_int_equal(agent->nfields, nf);
+        assert_int_equal(agent->narrays, total_arrays);
+        assert_int_equal(agent->nfields + agent->narrays, nf);
 
         /* The aggregated record (SPEC §8). */
         out = tg_parse(agent->record_schema, strlen(agent->record_schema),
@@ -814,12 +935,18 @@ static void tg_test_descriptor(void **state)
                         assert_true(asprintf(&want, "%s_%s",
                                              op_names[ex->ops[o]],
                                              ex->fields[k].out_name) > 0);
+                        avro_schema_t type;
+
                         assert_string_equal(
                                 avro_schema_record_field_name(out, (int)i),
                                 want);
-                        assert_true(is_avro_double(
-                                avro_schema_record_field_get_by_index(out,
-                                                                      (int)i)));
+                        type = avro_schema_record_field_get_by_index(out,
+                                                                     (int)i);
+                        if (tg_is_array(ex, srcs, k)) {
+                                assert_true(is_avro_array(type));
+                                type = avro_schema_array_items(type);
+                        }
+                        assert_true(is_avro_double(type));
                         free(want);
                 }
         }
@@ -827,9 +954,30 @@ static void tg_test_descriptor(void **state)
         tg_sources_free(ex, srcs);
 }
 
+/* The decoded array field k of the source matches the record's. */
+static void tg_check_array(const tg_expect_t *ex, const tg_source_t *src,
+                           const tg_record_t *rec, const ka_row_t *row,
+                           size_t si, int r, size_t k)
+{
+        const ka_row_array_t *got = &row->arrays[src->first_array + k];
+        const char *name = ex->fields[src->array_k[k]].name;
+
+        if (got->len != rec->array_len[k])
+                fail_msg("source %zu record %d array '%s': %zu elements, "
+                         "want %zu",
+                         si, r, name, got->len, rec->array_len[k]);
+        for (size_t i = 0; i < got->len; i++)
+                if (!tg_same(got->vals[i], rec->arrays[k][i]))
+                        fail_msg("source %zu record %d array '%s' element "
+                                 "%zu: got %a, want %a",
+                                 si, r, name, i, got->vals[i],
+                                 rec->arrays[k][i]);
+}
+
 /*
  * avro-c encodes random records; each decoder yields exactly their values
- * (NaN for null) in its slice of the row, and their event time.
+ * (NaN for null) in its slice of the row, every element of its arrays
+ * (none for a null array), and their event time.
  */
 static void tg_test_decode_values(void **state)
 {
@@ -841,64 +989,80 @@ static void tg_test_decode_values(void **state)
         for (si = 0; si < nsrc; si++) {
                 const ka_agent_source_t *as = &agent->sources[si];
                 const tg_source_t *src = &srcs[si];
-                /* Per field: seen a number, seen a missing value. */
-                bool *seen = calloc(2 * src->nfields + 1, sizeof(bool));
+                /* Per field: seen a number (a non-empty array), seen a
+                 * missing value (a null array). */
+                bool *seen = calloc(2 * (src->nfields + src->narrays) + 1,
+                                    sizeof(bool));
+                bool *seen_arr = seen + 2 * src->nfields;
+                ka_row_t row;
 
                 assert_non_null(seen);
+                tg_row_init(agent, &row);
 
                 tg_seed(0x5eed0000u + si);
                 for (int r = 0; r < TG_RECORDS; r++) {
                         tg_record_t rec;
-                        double *row = tg_row_new(agent);
                         int64_t ms = TG_MS_SENTINEL;
                         ka_err_t err;
 
                         tg_record_make(ex, srcs, si, &rec);
-                        err = as->decode(rec.buf, rec.len, row, &ms);
+                        for (k = 0; k < agent->nfields; k++)
+                                row.vals[k] = TG_SENTINEL;
+                        err = as->decode(rec.buf, rec.len, &row, &ms);
                         if (err != rec.err)
                                 fail_msg("source %zu record %d (%zu bytes): "
                                          "decode returned %d, want %d",
                                          si, r, rec.len, (int)err,
                                          (int)rec.err);
-                        tg_row_check_rest(agent, src, row, si, r);
+                        tg_row_check_rest(agent, src, &row, si, r);
                         for (k = 0; !err && k < src->nfields; k++) {
-                                double got = row[src->first_field + k];
+                                double got = row.vals[src->first_field + k];
                                 double want = rec.row[k];
 
                                 if (!tg_same(got, want))
-                                        fail_msg(
-                                                "source %zu record %d field "
-                                                "'%s': got %a, want %a",
-                                                si, r,
-                                                ex->fields[src->first_field + k]
-                                                        .name,
-                                                got, want);
+                                        fail_msg("source %zu record %d field "
+                                                 "'%s': got %a, want %a",
+                                                 si, r,
+                                                 ex->fields[src->scalar_k[k]]
+                                                         .name,
+                                                 got, want);
                                 seen[2 * k + (isnan(want) ? 1 : 0)] = true;
+                        }
+                        for (k = 0; !err && k < src->narrays; k++) {
+                                tg_check_array(ex, src, &rec, &row, si, r, k);
+                                if (rec.array_len[k])
+                                        seen_arr[2 * k] = true;
+                                if (rec.array_null[k])
+                                        seen_arr[2 * k + 1] = true;
                         }
                         if (!err && ms != rec.event_ms)
                                 fail_msg("source %zu record %d: event time "
                                          "%" PRId64 ", want %" PRId64,
                                          si, r, ms, rec.event_ms);
-                        free(row);
-                        tg_record_free(&rec);
+                        tg_record_free(src, &rec);
                 }
                 /* The records exercised every field, and both branches of
                  * every nullable one. */
-                for (k = 0; k < src->nfields; k++) {
+                for (k = 0; k < src->nfields + src->narrays; k++) {
                         const char *name =
-                                ex->fields[src->first_field + k].name;
+                                ex->fields[k < src->nfields
+                                                   ? src->scalar_k[k]
+                                                   : src->array_k[k -
+                                                                  src->nfields]]
+                                        .name;
                         ka_num_type_t type;
-                        bool nullable = false;
+                        bool nullable = false, array = false;
 
                         assert_true(tg_numeric(
                                 avro_schema_get_subschema(src->schema, name),
-                                &type, &nullable));
+                                &type, &nullable, &array));
                         if (!seen[2 * k] || (nullable && !seen[2 * k + 1]))
                                 fail_msg("source %zu field '%s': the records "
                                          "never held a %s",
                                          si, name,
                                          seen[2 * k] ? "null" : "number");
                 }
+                ka_row_release(&row);
                 free(seen);
         }
         tg_sources_free(ex, srcs);
@@ -919,11 +1083,12 @@ static void tg_test_decode_damaged(void **state)
         for (si = 0; si < nsrc; si++) {
                 const ka_agent_source_t *as = &agent->sources[si];
                 const tg_source_t *src = &srcs[si];
+                ka_row_t row;
 
+                tg_row_init(agent, &row);
                 tg_seed(0x5eed0000u + si);
                 for (int r = 0; r < TG_RECORDS; r++) {
                         tg_record_t rec;
-                        double *row = tg_row_new(agent);
                         int64_t ms;
                         uint8_t *copy;
                         ka_err_t err;
@@ -932,7 +1097,7 @@ static void tg_test_decode_damaged(void **state)
                         tg_record_make(ex, srcs, si, &rec);
                         for (len = 0; len < rec.len; len++) {
                                 copy = tg_copy(rec.buf, len, 0);
-                                err = as->decode(copy, len, row, &ms);
+                                err = as->decode(copy, len, &row, &ms);
                                 if (err != KA_ERR_TRUNCATED)
                                         fail_msg("source %zu record %d cut to "
                                                  "%zu of %zu bytes: decode "
@@ -941,11 +1106,11 @@ static void tg_test_decode_damaged(void **state)
                                                  si, r, len, rec.len, (int)err);
                                 free(copy);
                         }
-                        tg_row_check_rest(agent, src, row, si, r);
+                        tg_row_check_rest(agent, src, &row, si, r);
 
                         copy = tg_copy(rec.buf, rec.len, 1);
                         copy[rec.len] = (uint8_t)tg_rnd();
-                        err = as->decode(copy, rec.len + 1, row, &ms);
+                        err = as->decode(copy, rec.len + 1, &row, &ms);
                         if (err != KA_ERR_INVALID)
                                 fail_msg("source %zu record %d plus a byte: "
                                          "decode returned %d, want invalid",
@@ -958,17 +1123,17 @@ static void tg_test_decode_damaged(void **state)
                                 if (m % 2)
                                         copy[tg_below(rec.len)] ^=
                                                 (uint8_t)(1u << tg_below(8));
-                                err = as->decode(copy, rec.len, row, &ms);
+                                err = as->decode(copy, rec.len, &row, &ms);
                                 assert_true(err == KA_OK ||
                                             err == KA_ERR_TRUNCATED ||
                                             err == KA_ERR_OVERFLOW ||
                                             err == KA_ERR_INVALID);
                                 free(copy);
                         }
-                        tg_row_check_rest(agent, src, row, si, r);
-                        free(row);
-                        tg_record_free(&rec);
+                        tg_row_check_rest(agent, src, &row, si, r);
+                        tg_record_free(src, &rec);
                 }
+                ka_row_release(&row);
         }
         tg_sources_free(ex, srcs);
 }
@@ -986,34 +1151,70 @@ static size_t tg_varint_len(int64_t v)
         return n;
 }
 
+/* A length for an array of statistics: 0, 1, short, or long enough for
+ * a two-byte count. */
+static size_t tg_rnd_array_len(void)
+{
+        switch (tg_below(6)) {
+        case 0:
+                return 0;
+        case 1:
+                return 1;
+        case 2:
+                return 64 + tg_below(100);
+        default:
+                return 2 + tg_below(20);
+        }
+}
+
 /*
  * avro-c reads back with record_schema exactly the time, window size,
- * count and statistics given to encode, in field order; a buffer one byte
- * (or more) too small gives 0 and is not overrun.
+ * count and statistics given to encode, in field order (each array field
+ * an array per operation, of the length given, empty included); a buffer
+ * one byte (or more) too small gives 0 and is not overrun.
  */
 static void tg_test_encode(void **state)
 {
         const tg_expect_t *ex = *state;
         const ka_agent_t *agent = ex->agent;
-        size_t n = agent->nfields * agent->nops, i;
+        tg_source_t *srcs = tg_sources_load(ex);
+        size_t nops = agent->nops, nf = tg_count_fields(ex);
+        size_t n = agent->nfields * nops, i, k, o;
         double *values = malloc((n ? n : 1) * sizeof(double));
+        ka_agent_array_t *arrays =
+                calloc(agent->narrays + 1, sizeof(ka_agent_array_t));
+        double **array_vals = calloc(agent->narrays + 1, sizeof(double *));
+        /* Per field of the expectation: its scalar or array index. */
+        size_t *slot = calloc(nf + 1, sizeof(size_t));
+        bool *is_array = calloc(nf + 1, sizeof(bool));
         avro_schema_t out =
                 tg_parse(agent->record_schema, strlen(agent->record_schema),
                          "record_schema");
         avro_value_iface_t *iface = avro_generic_class_from_schema(out);
         static const int64_t counts[] = {
                 0, 1, 2, 63, 64, 1000000, INT64_C(12345678901), INT64_MAX};
+        size_t nscalar = 0, narray = 0;
 
         assert_non_null(values);
+        assert_non_null(arrays);
+        assert_non_null(array_vals);
+        assert_non_null(slot);
+        assert_non_null(is_array);
         assert_non_null(iface);
-        assert_int_equal(avro_schema_record_size(out), 3 + n);
+        for (k = 0; k < nf; k++) {
+                is_array[k] = tg_is_array(ex, srcs, k);
+                slot[k] = is_array[k] ? narray++ : nscalar++;
+        }
+        assert_int_equal(nscalar, agent->nfields);
+        assert_int_equal(narray, agent->narrays);
+        assert_int_equal(avro_schema_record_size(out), 3 + nf * nops);
         tg_seed(0xe4c0de);
         for (int r = 0; r < TG_RESULTS; r++) {
                 ka_agent_result_t res;
                 size_t len, want_len, cap;
                 uint8_t *buf;
                 avro_reader_t reader;
-                avro_value_t val, fv;
+                avro_value_t val, fv, item;
                 double d;
                 int64_t l;
 
@@ -1027,6 +1228,23 @@ static void tg_test_encode(void **state)
                                     : (int64_t)(tg_rnd() >> (1 + tg_below(63)));
                 res.values = values;
                 want_len = 8 + 8 + tg_varint_len(res.count) + 8 * n;
+                for (size_t a = 0; a < agent->narrays; a++) {
+                        size_t alen = tg_rnd_array_len();
+
+                        free(array_vals[a]);
+                        array_vals[a] =
+                                malloc((nops * alen + 1) * sizeof(double));
+                        assert_non_null(array_vals[a]);
+                        for (i = 0; i < nops * alen; i++)
+                                array_vals[a][i] = tg_rnd_double();
+                        arrays[a].len = alen;
+                        arrays[a].values = array_vals[a];
+                        want_len += nops *
+                                    (1 + (alen ? tg_varint_len((int64_t)alen) +
+                                                          8 * alen
+                                               : 0));
+                }
+                res.arrays = arrays;
 
                 buf = malloc(want_len);
                 assert_non_null(buf);
@@ -1057,21 +1275,54 @@ static void tg_test_encode(void **state)
                                  0);
                 assert_int_equal(avro_value_get_long(&fv, &l), 0);
                 assert_int_equal(l, res.count);
-                for (i = 0; i < n; i++) {
-                        assert_int_equal(
-                                avro_value_get_by_index(&val, 3 + i, &fv, NULL),
-                                0);
-                        assert_int_equal(avro_value_get_double(&fv, &d), 0);
-                        /* Bit for bit: NaN payloads and -0.0 included. */
-                        if (memcmp(&d, &values[i], sizeof(d)))
-                                fail_msg("result %d field %zu: got %a, want %a",
-                                         r, 3 + i, d, values[i]);
+                for (k = 0; k < nf; k++) {
+                        for (o = 0; o < nops; o++) {
+                                size_t fi = 3 + k * nops + o, m = 1, e;
+                                const double *want;
+
+                                assert_int_equal(avro_value_get_by_index(
+                                                         &val, fi, &fv, NULL),
+                                                 0);
+                                if (!is_array[k]) {
+                                        want = &values[slot[k] * nops + o];
+                                } else {
+                                        const ka_agent_array_t *a =
+                                                &arrays[slot[k]];
+
+                                        want = a->values + o * a->len;
+                                        assert_int_equal(
+                                                avro_value_get_size(&fv, &m),
+                                                0);
+                                        assert_int_equal(m, a->len);
+                                }
+                                for (e = 0; e < m; e++) {
+                                        item = fv;
+                                        if (is_array[k])
+                                                assert_int_equal(
+                                                        avro_value_get_by_index(
+                                                                &fv, e, &item,
+                                                                NULL),
+                                                        0);
+                                        assert_int_equal(avro_value_get_double(
+                                                                 &item, &d),
+                                                         0);
+                                        /* Bit for bit: NaN payloads and
+                                         * -0.0 included. */
+                                        if (memcmp(&d, &want[e], sizeof(d)))
+                                                fail_msg("result %d field "
+                                                         "%zu element %zu: "
+                                                         "got %a, want %a",
+                                                         r, fi, e, d, want[e]);
+                                }
+                        }
                 }
                 avro_value_decref(&val);
 
                 /* Too small by one byte or more: 0, nothing written past
                  * cap (the block is exactly cap bytes). */
-                for (cap = 0; cap < want_len; cap++) {
+                for (cap = 0; cap<want_len; cap += want_len> 4096
+                                      ? 1 + tg_below(64)
+                                      : 1) {
                         uint8_t *small = malloc(cap);
 
                         assert_true(small != NULL || cap == 0);
@@ -1083,9 +1334,16 @@ static void tg_test_encode(void **state)
                 }
                 free(buf);
         }
+        for (size_t a = 0; a < agent->narrays; a++)
+                free(array_vals[a]);
+        free(array_vals);
+        free(arrays);
+        free(slot);
+        free(is_array);
         avro_value_iface_decref(iface);
         avro_schema_decref(out);
         free(values);
+        tg_sources_free(ex, srcs);
 }
 
 /* Runs every check above on the agent ex describes. */

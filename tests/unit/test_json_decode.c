@@ -7,13 +7,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include <math.h>
-#include <stdio.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -49,12 +49,13 @@ static ka_err_t decode(const char *time_field, const char *text, double *row,
         ka_agent_source_t src = source(time_field);
         size_t len = strlen(text), i;
         uint8_t *copy = malloc(len ? len : 1);
+        ka_row_t out = {.vals = row, .nvals = ROWN};
         ka_err_t err;
 
         for (i = 0; i < ROWN; i++)
                 row[i] = GUARD;
         memcpy(copy, text, len);
-        err = ka_json_decode_row(&src, copy, len, row, ms);
+        err = ka_json_decode_row(&src, copy, len, &out, ms);
         free(copy);
         assert_true(row[0] == GUARD && row[ROWN - 1] == GUARD);
         return err;
@@ -149,15 +150,16 @@ static void reads_only_len(void **state)
 {
         static const char text[] = "{\"value0\": 12}{\"value0\": 99}";
         ka_agent_source_t src = source(NULL);
-        double row[ROWN];
+        double vals[ROWN];
+        ka_row_t row = {.vals = vals, .nvals = ROWN};
 
         assert_int_equal(
-                ka_json_decode_row(&src, (const uint8_t *)text, 14, row, NULL),
+                ka_json_decode_row(&src, (const uint8_t *)text, 14, &row, NULL),
                 KA_OK);
-        assert_true(row[FIRST] == 12);
+        assert_true(vals[FIRST] == 12);
         /* "{\"value0\": 1" of "{\"value0\": 12}": a shorter number. */
         assert_int_equal(
-                ka_json_decode_row(&src, (const uint8_t *)text, 12, row, NULL),
+                ka_json_decode_row(&src, (const uint8_t *)text, 12, &row, NULL),
                 KA_ERR_TRUNCATED);
 }
 
@@ -288,6 +290,7 @@ static void big_messages_leave_no_memory_behind(void **state)
         enum { SIZE = 4 << 20 };
         ka_agent_source_t src = source(NULL);
         double row[ROWN];
+        ka_row_t out = {.vals = row, .nvals = ROWN};
 
         for (int shape = 0; shape < 3; shape++) {
                 char *buf = mmap(NULL, SIZE + 64, PROT_READ | PROT_WRITE,
@@ -308,7 +311,7 @@ static void big_messages_leave_no_memory_behind(void **state)
                 buf[n++] = '}';
                 before = rss_bytes();
                 assert_int_equal(
-                        ka_json_decode_row(&src, (uint8_t *)buf, n, row, NULL),
+                        ka_json_decode_row(&src, (uint8_t *)buf, n, &out, NULL),
                         KA_OK);
                 assert_true(row[FIRST] == 2.5);
                 munmap(buf, SIZE + 64);
@@ -318,6 +321,78 @@ static void big_messages_leave_no_memory_behind(void **state)
                                  "%d KB message",
                                  shape, (after - before) >> 10, SIZE >> 10);
         }
+}
+
+/* An array field next to the scalars: its slice is row->arrays[1]. */
+static const ka_agent_field_t arrays[] = {
+        {"samples", "samples", KA_NUM_FLOAT, true},
+};
+
+static ka_err_t decode_arrays(const char *text, ka_row_t *row)
+{
+        ka_agent_source_t src = source(NULL);
+        size_t len = strlen(text);
+        uint8_t *copy = malloc(len ? len : 1);
+        ka_err_t err;
+
+        src.first_array = 1;
+        src.narrays = 1;
+        src.arrays = arrays;
+        memcpy(copy, text, len);
+        row->arrays[0].len = 99;
+        row->arrays[1].len = 77;
+        err = ka_json_decode_row(&src, copy, len, row, NULL);
+        free(copy);
+        assert_int_equal(row->arrays[0].len, 99);
+        return err;
+}
+
+/* Array fields: numbers (null elements NaN) element for element; a null or
+ * missing array is empty; anything else, or a longer array than allowed,
+ * is an error. */
+static void arrays_by_name(void **state)
+{
+        ka_row_t row;
+        char *big;
+        size_t n = KA_ROW_MAX_ARRAY + 1, len = 0;
+
+        assert_true(ka_row_init(&row, ROWN, 2));
+        assert_int_equal(decode_arrays("{\"samples\": [1, -2.5, null, 1e300],"
+                                       " \"value0\": 3}",
+                                       &row),
+                         KA_OK);
+        assert_int_equal(row.arrays[1].len, 4);
+        assert_true(row.arrays[1].vals[0] == 1);
+        assert_true(row.arrays[1].vals[1] == -2.5);
+        assert_true(isnan(row.arrays[1].vals[2]));
+        assert_true(row.arrays[1].vals[3] == 1e300);
+        assert_true(row.vals[FIRST] == 3);
+        assert_int_equal(decode_arrays("{\"samples\": []}", &row), KA_OK);
+        assert_int_equal(row.arrays[1].len, 0);
+        assert_int_equal(decode_arrays("{\"samples\": null}", &row), KA_OK);
+        assert_int_equal(row.arrays[1].len, 0);
+        assert_int_equal(decode_arrays("{\"value0\": 1}", &row), KA_OK);
+        assert_int_equal(row.arrays[1].len, 0);
+        assert_int_equal(decode_arrays("{\"samples\": 5}", &row),
+                         KA_ERR_INVALID);
+        assert_int_equal(decode_arrays("{\"samples\": [1, \"2\"]}", &row),
+                         KA_ERR_INVALID);
+        assert_int_equal(decode_arrays("{\"samples\": [[1]]}", &row),
+                         KA_ERR_INVALID);
+        assert_int_equal(decode_arrays("{\"samples\": {\"a\": 1}}", &row),
+                         KA_ERR_INVALID);
+        assert_int_equal(decode_arrays("{\"samples\": [1, 2", &row),
+                         KA_ERR_TRUNCATED);
+
+        big = malloc(2 * n + 32);
+        assert_non_null(big);
+        len += (size_t)sprintf(big, "{\"samples\": [");
+        for (size_t i = 0; i < n; i++)
+                len += (size_t)sprintf(big + len, i ? ",0" : "0");
+        sprintf(big + len, "]}");
+        assert_int_equal(decode_arrays(big, &row), KA_ERR_INVALID);
+        free(big);
+        ka_row_release(&row);
 }
 
 int main(void)
@@ -331,6 +406,7 @@ int main(void)
                 cmocka_unit_test(time_field),
                 cmocka_unit_test(json_rules),
                 cmocka_unit_test(big_messages_leave_no_memory_behind),
+                cmocka_unit_test(arrays_by_name),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

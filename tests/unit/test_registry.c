@@ -109,8 +109,16 @@ static void statuses_map_to_results(void **state)
                       "incompatible with an earlier schema");
         expect_status(422, "{\"error_code\":42201,\"message\":\"bad\"}",
                       KA_ERR_INVALID, "HTTP 422 (error_code 42201): bad");
-        expect_status(401, "{\"error_code\":401}", KA_ERR_INVALID,
+        expect_status(401, "{\"error_code\":401}", KA_ERR_AUTH,
                       "HTTP 401 (error_code 401): (no message)");
+        expect_status(403, "Forbidden", KA_ERR_AUTH, "HTTP 403: Forbidden");
+        /* A 404 without the registry's body is not the registry's answer
+         * (a proxy, a wrong path): retried, not taken as "no such id". */
+        expect_status(404, "<html>Not Found</html>", KA_ERR_TRANSPORT,
+                      "HTTP 404: <html>Not Found</html>");
+        expect_status(404, NULL, KA_ERR_TRANSPORT, "HTTP 404: empty body");
+        expect_status(404, "{\"error_code\":50001,\"message\":\"x\"}",
+                      KA_ERR_TRANSPORT, "HTTP 404 (error_code 50001): x");
         expect_status(503, "{\"error_code\":50003,\"message\":\"down\"}",
                       KA_ERR_TRANSPORT, "HTTP 503 (error_code 50003): down");
         expect_status(502, "<html>\r\nBad\tGateway</html>", KA_ERR_TRANSPORT,
@@ -238,6 +246,40 @@ static void info_release_is_idempotent(void **state)
         ka_schema_info_release(NULL);
 }
 
+/* A GET /subjects answer is a JSON array of strings, nothing else. */
+static void subjects_are_parsed(void **state)
+{
+        static const char ok[] = "[\"a-value\", \"b c-value\", \"\\u00e9\"]";
+        static const char *const bad[] = {
+                "", "{}", "[1]", "[\"a\", null]", "\"a\"", "[\"a\"", "null",
+        };
+        char **subjects = (char **)1;
+        size_t n = 99;
+
+        assert_int_equal(
+                ka_registry_parse_subjects(ok, strlen(ok), &subjects, &n),
+                KA_OK);
+        assert_int_equal(n, 3);
+        assert_string_equal(subjects[0], "a-value");
+        assert_string_equal(subjects[1], "b c-value");
+        assert_string_equal(subjects[2], "\xc3\xa9");
+        ka_registry_subjects_free(subjects, n);
+        assert_int_equal(ka_registry_parse_subjects("[]", 2, &subjects, &n),
+                         KA_OK);
+        assert_int_equal(n, 0);
+        ka_registry_subjects_free(subjects, n);
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                subjects = (char **)1;
+                n = 99;
+                assert_int_equal(ka_registry_parse_subjects(
+                                         bad[i], strlen(bad[i]), &subjects, &n),
+                                 KA_ERR_INVALID);
+                assert_null(subjects);
+                assert_int_equal(n, 0);
+        }
+        ka_registry_subjects_free(NULL, 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -249,6 +291,7 @@ int main(void)
                 cmocka_unit_test(bad_arguments_send_nothing),
                 cmocka_unit_test(info_release_is_idempotent),
                 cmocka_unit_test(malformed_answers_give_printable_messages),
+                cmocka_unit_test(subjects_are_parsed),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,8 +2,10 @@
  * Window statistics against CPython: every case of
  * ../shared/testdata/python-statistics.json (or $KA_SHARED_DIR/testdata/...)
  * bit for bit (stdev to 1e-12), then the rules around them (NaN skipping,
- * min_sample_size, tiny windows), extreme magnitudes, signed zeros and the
- * selection on adversarial orders against a plain sort.
+ * min_sample_size, tiny windows), extreme magnitudes, signed zeros, the
+ * selection on adversarial orders against a plain sort, standard
+ * deviations on a tie, and random windows against an exact reference
+ * (KA_STATS_SEED picks another seed).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,10 +15,12 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <float.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 
+#include "ka_test.h"
 #include "stats.h"
 
 static const ka_op_t all_ops[] = {
@@ -683,6 +687,610 @@ static void offset_near_constant(void **state)
         ka_stats_destroy(st);
 }
 
+/*
+ * Standard deviations on a tie. With A^2 - AB + B^2 = 3 M^2 (M odd, 54
+ * bits: a midpoint between two doubles), the sample standard deviation of
+ * [A, B, 0] is exactly M: a tie, rounded to even. A third value far below
+ * the other two breaks it, one way or the other, by much less than the
+ * 2^-106 of a double-double: next to 1.6e308 a subnormal (which scaling
+ * the values down used to flush to zero), next to 1e7 2^-150. The expected
+ * values are CPython 3.11's:
+ *
+ *   import statistics
+ *   a = float.fromhex('0x1.be53426482f3fp+1023')
+ *   b = float.fromhex('-0x1.ceb3581bde2e2p+1021')
+ *   statistics.stdev([a, b, -5e-324]).hex()  # '0x1.28c4e351d7d21p+1023'
+ *   statistics.stdev([a, b, -1e-310]).hex()  # '0x1.28c4e351d7d21p+1023'
+ *   statistics.stdev([a, b, 0.0]).hex()      # '0x1.28c4e351d7d20p+1023'
+ *   c = float.fromhex('0x1.9fbfe83fa6e83p+1023')
+ *   d = float.fromhex('-0x1.3c9030fef0ddap+1021')
+ *   statistics.stdev([c, d, 5e-324]).hex()   # '0x1.09d736769f981p+1023'
+ *   statistics.stdev([a / 2**1000, b / 2**1000, -2.0**-150]).hex()
+ *                                            # '0x1.28c4e351d7d21p+23'
+ *   statistics.stdev([a / 2**1000, b / 2**1000, 2.0**-150]).hex()
+ *                                            # '0x1.28c4e351d7d20p+23'
+ */
+static void stdev_near_ties(void **state)
+{
+        static const struct {
+                double v[3];
+                double want;
+        } cases[] = {
+                {{0x1.be53426482f3fp+1023, -0x1.ceb3581bde2e2p+1021,
+                  -0x1p-1074},
+                 0x1.28c4e351d7d21p+1023},
+                {{0x1.be53426482f3fp+1023, -0x1.ceb3581bde2e2p+1021, -1e-310},
+                 0x1.28c4e351d7d21p+1023},
+                {{0x1.be53426482f3fp+1023, -0x1.ceb3581bde2e2p+1021, 0.0},
+                 0x1.28c4e351d7d20p+1023},
+                {{0x1.9fbfe83fa6e83p+1023, -0x1.3c9030fef0ddap+1021, 0x1p-1074},
+                 0x1.09d736769f981p+1023},
+                {{0x1.be53426482f3fp+23, -0x1.ceb3581bde2e2p+21, -0x1p-150},
+                 0x1.28c4e351d7d21p+23},
+                {{0x1.be53426482f3fp+23, -0x1.ceb3581bde2e2p+21, 0x1p-150},
+                 0x1.28c4e351d7d20p+23},
+        };
+        ka_stats_t *st = ka_stats_new();
+        double out[NOPS], v[3];
+
+        assert_non_null(st);
+        for (size_t i = 0; i < KA_ARRAY_SIZE(cases); i++) {
+                compute(st, cases[i].v, 3, 0, out);
+                assert_same(out[I_STDEV], cases[i].want);
+                /* in any order */
+                v[0] = cases[i].v[2];
+                v[1] = cases[i].v[0];
+                v[2] = cases[i].v[1];
+                compute(st, v, 3, 0, out);
+                assert_same(out[I_STDEV], cases[i].want);
+        }
+        ka_stats_destroy(st);
+}
+
+/*
+ * Random windows against a reference
+ *
+ * The reference is a plain model of CPython written for this test and
+ * sharing no code with the runtime: a stable sort (qsort over value and
+ * arrival index) for min, max, median and quartiles, and exact integer
+ * arithmetic for sum, mean and stdev. Values are integers X in units of
+ * 2^-1074 (squares in units of 2^-2148) in big integers of 32-bit limbs;
+ * the sum is S, the variance (n sum(X^2) - S^2) / (n (n - 1)), rounded
+ * once to a double at the end. Every op must match bit for bit, stdev
+ * included. Where CPython raises, the reference follows stats.h.
+ */
+
+#define REF_LIMBS 144 /* n sum(X^2) for n < 2^16 is below 2^4230 */
+
+typedef struct ref_big_s {
+        uint32_t d[REF_LIMBS];
+} ref_big_t;
+
+static size_t big_len(const ref_big_t *a)
+{
+        size_t len = REF_LIMBS;
+
+        while (len > 0 && a->d[len - 1] == 0)
+                len--;
+        return len;
+}
+
+static int big_bitlen(const ref_big_t *a)
+{
+        size_t len = big_len(a);
+        int bits = 0;
+
+        if (len == 0)
+                return 0;
+        for (uint32_t top = a->d[len - 1]; top; top >>= 1)
+                bits++;
+        return (int)(len - 1) * 32 + bits;
+}
+
+/* a += v * 2^sh, v < 2^128 */
+static void big_add(ref_big_t *a, unsigned __int128 v, unsigned sh)
+{
+        unsigned at = sh / 32, b = sh % 32;
+        uint64_t carry = 0;
+
+        for (unsigned i = 0; v || carry; i++) {
+                uint64_t piece = (uint64_t)(v & 0xffffffffu) << b;
+                uint64_t t = (uint64_t)a->d[at + i] + (uint32_t)piece + carry;
+
+                assert_true(at + i < REF_LIMBS);
+                a->d[at + i] = (uint32_t)t;
+                carry = (t >> 32) + (piece >> 32);
+                v >>= 32;
+        }
+}
+
+static int big_cmp(const ref_big_t *a, const ref_big_t *b)
+{
+        for (size_t i = REF_LIMBS; i-- > 0;) {
+                if (a->d[i] != b->d[i])
+                        return a->d[i] < b->d[i] ? -1 : 1;
+        }
+        return 0;
+}
+
+/* a -= b, a >= b */
+static void big_sub(ref_big_t *a, const ref_big_t *b)
+{
+        int64_t borrow = 0;
+
+        for (size_t i = 0; i < REF_LIMBS; i++) {
+                int64_t t = (int64_t)a->d[i] - b->d[i] - borrow;
+
+                borrow = t < 0;
+                a->d[i] = (uint32_t)t;
+        }
+        assert_int_equal(borrow, 0);
+}
+
+static void big_mul_u32(ref_big_t *a, uint32_t m)
+{
+        uint64_t carry = 0;
+
+        for (size_t i = 0; i < REF_LIMBS; i++) {
+                uint64_t t = (uint64_t)a->d[i] * m + carry;
+
+                a->d[i] = (uint32_t)t;
+                carry = t >> 32;
+        }
+        assert_int_equal(carry, 0);
+}
+
+static void big_sqr(ref_big_t *r, const ref_big_t *a)
+{
+        size_t len = big_len(a);
+
+        memset(r, 0, sizeof(*r));
+        for (size_t i = 0; i < len; i++) {
+                uint64_t carry = 0;
+
+                for (size_t j = 0; j < len; j++) {
+                        uint64_t t = (uint64_t)a->d[i] * a->d[j] + r->d[i + j] +
+                                     carry;
+
+                        r->d[i + j] = (uint32_t)t;
+                        carry = t >> 32;
+                }
+                assert_true(i + len < REF_LIMBS);
+                r->d[i + len] = (uint32_t)carry;
+        }
+}
+
+/* a /= d; returns the remainder */
+static uint32_t big_div_u32(ref_big_t *a, uint32_t d)
+{
+        uint64_t rem = 0;
+
+        for (size_t i = REF_LIMBS; i-- > 0;) {
+                uint64_t cur = rem << 32 | a->d[i];
+
+                a->d[i] = (uint32_t)(cur / d);
+                rem = cur % d;
+        }
+        return (uint32_t)rem;
+}
+
+static void big_shl(ref_big_t *a, unsigned k)
+{
+        ref_big_t r = {{0}};
+
+        assert_true(big_bitlen(a) + (int)k <= REF_LIMBS * 32);
+        for (size_t i = 0; i + k / 32 < REF_LIMBS; i++) {
+                uint64_t w = (uint64_t)a->d[i] << (k % 32);
+
+                r.d[i + k / 32] |= (uint32_t)w;
+                if (i + k / 32 + 1 < REF_LIMBS)
+                        r.d[i + k / 32 + 1] |= (uint32_t)(w >> 32);
+        }
+        *a = r;
+}
+
+/* a >>= k; returns whether a bit shifted out was set */
+static int big_shr(ref_big_t *a, unsigned k)
+{
+        ref_big_t r = {{0}};
+        int lost = 0;
+
+        for (size_t i = 0; i < REF_LIMBS; i++) {
+                uint64_t w = (uint64_t)a->d[i] << 32 >> (k % 32);
+
+                if (i < k / 32 + 1)
+                        lost |= (i < k / 32 ? a->d[i] : (uint32_t)w) != 0;
+                if (i >= k / 32)
+                        r.d[i - k / 32] |= (uint32_t)(w >> 32);
+                if (i >= k / 32 + 1)
+                        r.d[i - k / 32 - 1] |= (uint32_t)w;
+        }
+        *a = r;
+        return lost;
+}
+
+/*
+ * (-1)^neg (q + f) 2^e rounded to nearest, ties to even, where f is in
+ * (0, 1) when sticky and 0 otherwise; q must have 55 bits or more when
+ * sticky. Below the normal range on the subnormal grid; beyond it inf.
+ */
+static double ref_round(uint64_t q, int e, int sticky, int neg)
+{
+        int bits = 0, lsb, sh;
+        uint64_t m, rest, half;
+        double r;
+
+        if (q == 0)
+                return 0.0;
+        for (uint64_t t = q; t; t >>= 1)
+                bits++;
+        lsb = e + bits - 53; /* exponent of the last place kept */
+        if (lsb < -1074)
+                lsb = -1074;
+        sh = lsb - e;
+        if (sh <= 0) {
+                assert_false(sticky);
+                m = q << -sh;
+        } else if (sh > 64) {
+                m = 0; /* below half the smallest subnormal */
+        } else {
+                m = sh == 64 ? 0 : q >> sh;
+                rest = sh == 64 ? q : q & ((UINT64_C(1) << sh) - 1);
+                half = UINT64_C(1) << (sh - 1);
+                if (rest > half || (rest == half && (sticky || (m & 1))))
+                        m++;
+        }
+        r = ldexp((double)m, lsb);
+        return neg ? -r : r;
+}
+
+/* a 2^e, plus a fraction below it when sticky, rounded */
+static double ref_round_big(const ref_big_t *a, int e, int sticky, int neg)
+{
+        ref_big_t t = *a;
+        int excess = big_bitlen(&t) - 64;
+
+        if (excess > 0) {
+                sticky |= big_shr(&t, (unsigned)excess);
+                e += excess;
+        }
+        return ref_round((uint64_t)t.d[1] << 32 | t.d[0], e, sticky, neg);
+}
+
+static uint64_t isqrt_u128(unsigned __int128 a)
+{
+        uint64_t r = (uint64_t)sqrtl((long double)a);
+
+        while ((unsigned __int128)r * r > a)
+                r--;
+        while ((unsigned __int128)(r + 1) * (r + 1) <= a)
+                r++;
+        return r;
+}
+
+typedef struct ref_item_s {
+        double v;
+        size_t i;
+} ref_item_t;
+
+/* sorted(): by value, equal values (0.0 and -0.0) in arrival order */
+static int cmp_item(const void *a, const void *b)
+{
+        const ref_item_t *x = a, *y = b;
+
+        if (x->v != y->v)
+                return x->v < y->v ? -1 : 1;
+        return (x->i > y->i) - (x->i < y->i);
+}
+
+/* The reference results of all_ops over values[0..n), NaN skipped. */
+static void reference_all(const double *values, size_t n, double *want)
+{
+        ref_item_t *s = malloc((n ? n : 1) * sizeof(*s));
+        ref_big_t pos = {{0}}, neg = {{0}}, sq = {{0}}, sum, s2, t;
+        size_t m = 0;
+        int pinf = 0, ninf = 0, sneg;
+
+        assert_non_null(s);
+        for (size_t k = 0; k < NOPS; k++)
+                want[k] = NAN;
+        for (size_t i = 0; i < n; i++) {
+                if (values[i] == values[i]) {
+                        s[m].v = values[i];
+                        s[m].i = m;
+                        m++;
+                }
+        }
+        if (m == 0)
+                goto out;
+        /* min() and max() keep the first of equal values */
+        want[I_MIN] = want[I_MAX] = s[0].v;
+        for (size_t i = 1; i < m; i++) {
+                want[I_MIN] = s[i].v < want[I_MIN] ? s[i].v : want[I_MIN];
+                want[I_MAX] = s[i].v > want[I_MAX] ? s[i].v : want[I_MAX];
+        }
+        for (size_t i = 0; i < m; i++) {
+                double x = s[i].v;
+                int e;
+                uint64_t mant;
+
+                if (isinf(x)) {
+                        pinf |= x > 0;
+                        ninf |= x < 0;
+                        continue;
+                }
+                /* x = mant 2^(e - 1074), mant < 2^53 */
+                mant = (uint64_t)ldexp(frexp(fabs(x), &e), 53);
+                e = e - 53 + 1074;
+                if (e < 0) {
+                        mant >>= -e; /* subnormal: exact, low bits zero */
+                        e = 0;
+                }
+                big_add(x < 0 ? &neg : &pos, mant, (unsigned)e);
+                big_add(&sq, (unsigned __int128)mant * mant, 2 * (unsigned)e);
+        }
+        if (pinf || ninf) {
+                /* stats.h: inf or NaN where CPython returns or raises */
+                want[I_SUM] = want[I_MEAN] = pinf && ninf ? NAN
+                                             : pinf       ? INFINITY
+                                                          : -INFINITY;
+        } else {
+                /* sum: math.fsum(), exact and rounded once */
+                sneg = big_cmp(&neg, &pos) > 0;
+                sum = sneg ? neg : pos;
+                big_sub(&sum, sneg ? &pos : &neg);
+                want[I_SUM] = ref_round_big(&sum, -1074, 0, sneg);
+                /* mean: S / m rounded once, from 64 or more quotient bits */
+                {
+                        int k = 64 + 32 - big_bitlen(&sum);
+                        uint32_t rem;
+
+                        k = k < 0 ? 0 : k;
+                        t = sum;
+                        big_shl(&t, (unsigned)k);
+                        rem = big_div_u32(&t, (uint32_t)m);
+                        want[I_MEAN] =
+                                ref_round_big(&t, -1074 - k, rem != 0, sneg);
+                }
+                /* stdev: sqrt((m sum(X^2) - S^2) / (m (m - 1))) 2^-1074 */
+                if (m >= 2) {
+                        uint32_t d = (uint32_t)(m * (m - 1));
+                        int k, sticky = 0, dbits = 0;
+                        unsigned __int128 a = 0;
+                        uint64_t r;
+
+                        big_sqr(&s2, &sum);
+                        t = sq;
+                        big_mul_u32(&t, (uint32_t)m);
+                        big_sub(&t, &s2);
+                        for (uint32_t x = d; x; x >>= 1)
+                                dbits++;
+                        /* a = floor(t 4^k / d) of about 120 bits */
+                        k = (120 - (big_bitlen(&t) - dbits) + 1) / 2;
+                        if (k >= 0)
+                                big_shl(&t, 2 * (unsigned)k);
+                        else
+                                sticky = big_shr(&t, 2 * (unsigned)-k);
+                        sticky |= big_div_u32(&t, d) != 0;
+                        assert_true(big_bitlen(&t) <= 124);
+                        for (int i = 3; i >= 0; i--)
+                                a = a << 32 | t.d[i];
+                        r = isqrt_u128(a);
+                        sticky |= (unsigned __int128)r * r != a;
+                        want[I_STDEV] = ref_round(r, -k - 1074, sticky, 0);
+                }
+        }
+        /* median() and quantiles(n=4) over sorted() */
+        qsort(s, m, sizeof(*s), cmp_item);
+        want[I_MEDIAN] = m % 2 ? s[m / 2].v : (s[m / 2 - 1].v + s[m / 2].v) / 2;
+        if (m >= 2) {
+                for (size_t i = 1; i <= 3; i += 2) {
+                        long long j = (long long)(i * (m + 1) / 4), delta;
+
+                        j = j < 1                  ? 1
+                            : j > (long long)m - 1 ? (long long)m - 1
+                                                   : j;
+                        delta = (long long)(i * (m + 1)) - 4 * j;
+                        want[i == 1 ? I_Q1 : I_Q3] =
+                                (s[j - 1].v * (double)(4 - delta) +
+                                 s[j].v * (double)delta) /
+                                4;
+                }
+        }
+out:
+        free(s);
+}
+
+/* A random double in [0, 1), from 53 random bits. */
+static double rand_unit(void)
+{
+        return (double)(ka_test_rnd() >> 11) * 0x1p-53;
+}
+
+/* Any finite double, from random bits. */
+static double rand_finite(void)
+{
+        double x;
+
+        do {
+                uint64_t u = ka_test_rnd();
+
+                memcpy(&x, &u, sizeof(x));
+        } while (!isfinite(x));
+        return x;
+}
+
+static double rand_sign(double x)
+{
+        return ka_test_rnd() & 1 ? -x : x;
+}
+
+enum {
+        D_UNIFORM,   /* sensor-like: 15 + 10 U(0, 1) */
+        D_SIGNED,    /* U(-1, 1) */
+        D_HUGE,      /* +-[1, 2) 2^e, e in [-1000, 1000]: 1e+-300 */
+        D_EXTREME,   /* near +-1.7e308 with subnormals */
+        D_DUPS,      /* a handful of distinct values, many times */
+        D_INTEGERS,  /* integers up to 1e6 */
+        D_SUBNORMAL, /* subnormals and the smallest normals */
+        D_ZEROS,     /* 0.0, -0.0 and a few small values */
+        D_OFFSET,    /* 1e9 plus tiny deviations */
+        D_BITS,      /* any finite bit pattern */
+        D_INF,       /* some infinities */
+        D_COUNT,
+};
+
+static const char *const dist_names[D_COUNT] = {
+        "uniform",   "signed", "huge",   "extreme", "dups",       "integers",
+        "subnormal", "zeros",  "offset", "bits",    "infinities",
+};
+
+static double rand_value(int dist, const double *dups)
+{
+        switch (dist) {
+        case D_UNIFORM:
+                return 15 + 10 * rand_unit();
+        case D_SIGNED:
+                return 2 * rand_unit() - 1;
+        case D_HUGE:
+                return rand_sign(ldexp(1 + rand_unit(),
+                                       (int)ka_test_rnd_below(2001) - 1000));
+        case D_EXTREME:
+                switch (ka_test_rnd_below(4)) {
+                case 0:
+                        return rand_sign(1.7e308 * (1 - rand_unit() / 64));
+                case 1:
+                        return rand_sign(
+                                ldexp((double)ka_test_rnd_below(1000), -1074));
+                case 2:
+                        return rand_sign(0x1p-1022 * rand_unit());
+                default:
+                        return rand_sign(DBL_MAX);
+                }
+        case D_DUPS:
+                return dups[ka_test_rnd_below(4)];
+        case D_INTEGERS:
+                return (double)((int64_t)ka_test_rnd_below(2000001) - 1000000);
+        case D_SUBNORMAL:
+                return rand_sign(ldexp((double)(ka_test_rnd() >> 11),
+                                       -1074 - (int)ka_test_rnd_below(40)));
+        case D_ZEROS:
+                switch (ka_test_rnd_below(5)) {
+                case 0:
+                case 1:
+                        return 0.0;
+                case 2:
+                case 3:
+                        return -0.0;
+                default:
+                        return rand_sign((double)ka_test_rnd_below(3));
+                }
+        case D_OFFSET:
+                return 1e9 + ldexp((double)ka_test_rnd_below(8), -23);
+        case D_BITS:
+                return rand_finite();
+        default:
+                return ka_test_rnd_below(8) == 0 ? rand_sign(INFINITY)
+                                                 : 100 * rand_unit();
+        }
+}
+
+static int cmp_plain(const void *a, const void *b)
+{
+        double x = *(const double *)a, y = *(const double *)b;
+
+        return (x > y) - (x < y);
+}
+
+/* Window sizes: mostly tiny (the edge cases), some to ~3000. */
+static size_t rand_size(void)
+{
+        size_t r = ka_test_rnd_below(100);
+
+        if (r < 55)
+                return ka_test_rnd_below(21);
+        if (r < 85)
+                return 21 + ka_test_rnd_below(280);
+        return 301 + ka_test_rnd_below(2700);
+}
+
+static void random_windows(void **state)
+{
+        const char *env = getenv("KA_STATS_SEED");
+        uint64_t seed =
+                env && *env ? strtoull(env, NULL, 0) : UINT64_C(0x5eed5eed2024);
+        size_t nwin = 4000, counts[D_COUNT] = {0}, values = 0;
+        ka_stats_t *st = ka_stats_new();
+        double *v = malloc(3000 * sizeof(double));
+
+        assert_non_null(st);
+        assert_non_null(v);
+        print_message("seed 0x%llx (KA_STATS_SEED=0x%llx to repeat)\n",
+                      (unsigned long long)seed, (unsigned long long)seed);
+        ka_test_seed(seed);
+        for (size_t w = 0; w < nwin; w++) {
+                int dist = (int)ka_test_rnd_below(D_COUNT);
+                size_t n = rand_size(), one;
+                double dups[4], want[NOPS], out[NOPS];
+
+                for (size_t i = 0; i < 4; i++)
+                        dups[i] = rand_value(D_SIGNED, NULL);
+                for (size_t i = 0; i < n; i++)
+                        v[i] = rand_value(dist, dups);
+                switch (ka_test_rnd_below(6)) {
+                case 0:
+                        qsort(v, n, sizeof(double), cmp_plain);
+                        break;
+                case 1:
+                        qsort(v, n, sizeof(double), cmp_plain);
+                        for (size_t i = 0; i < n / 2; i++) {
+                                double x = v[i];
+
+                                v[i] = v[n - 1 - i];
+                                v[n - 1 - i] = x;
+                        }
+                        break;
+                case 2: /* missing values sprinkled */
+                        for (size_t i = 0; i < n; i++) {
+                                if (ka_test_rnd_below(4) == 0)
+                                        v[i] = NAN;
+                        }
+                        break;
+                default:
+                        break;
+                }
+                compute(st, v, n, 0, out);
+                reference_all(v, n, want);
+                for (size_t k = 0; k < NOPS; k++) {
+                        if (!same(out[k], want[k]))
+                                fail_msg("window %zu (%s, n=%zu, seed "
+                                         "0x%llx): %s got %a, want %a",
+                                         w, dist_names[dist], n,
+                                         (unsigned long long)seed, op_keys[k],
+                                         out[k], want[k]);
+                }
+                /* One op alone takes other paths (no copy, quickselect). */
+                one = ka_test_rnd_below(NOPS);
+                assert_int_equal(
+                        ka_stats_compute(st, v, n, 0, &all_ops[one], 1, out),
+                        KA_OK);
+                if (!same(out[0], want[one]))
+                        fail_msg("window %zu (%s, n=%zu, seed 0x%llx): %s "
+                                 "alone got %a, want %a",
+                                 w, dist_names[dist], n,
+                                 (unsigned long long)seed, op_keys[one], out[0],
+                                 want[one]);
+                counts[dist]++;
+                values += n;
+        }
+        print_message("%zu windows, %zu values, bit for bit:", nwin, values);
+        for (int d = 0; d < D_COUNT; d++)
+                print_message(" %s %zu", dist_names[d], counts[d]);
+        print_message("\n");
+        free(v);
+        ka_stats_destroy(st);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -701,6 +1309,8 @@ int main(void)
                 cmocka_unit_test(selection_orders),
                 cmocka_unit_test(large_windows),
                 cmocka_unit_test(offset_near_constant),
+                cmocka_unit_test(stdev_near_ties),
+                cmocka_unit_test(random_windows),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,7 +17,11 @@
 #include <cmocka.h>
 
 #include "ka.h"
+#include "ka_test.h"
 #include "window.h"
+
+/* A row of scalars only, as the windows take it. */
+#define ROW(...) (&(ka_row_t){.vals = (__VA_ARGS__)})
 
 /* An epoch time around 1.7e12 ms (2023-11-14), aligned to 1 s and 0.5 s
  * but not to 1.5 s or 1 h. */
@@ -129,7 +133,7 @@ static ka_window_add_result_t add(ka_windows_t *w, size_t part, int64_t offset,
 {
         double row[2] = {v0, v1};
 
-        return ka_windows_add(w, part, offset, t, NULL, 0, row);
+        return ka_windows_add(w, part, offset, t, NULL, 0, ROW(row));
 }
 
 /* Report every slot caught up at now, so that all are idle idle_ms later. */
@@ -288,7 +292,7 @@ static void negative_times_flush_in_order(void **state)
                 assert_int_equal(add(w, 0, (int64_t)i, ts[i], (double)ts[i], 0),
                                  KA_WINDOW_ADDED);
         assert_int_equal(ka_windows_add(w, 0, 9, -KA_WINDOW_MAX_MS, NULL, 0,
-                                        (double[2]){0, 0}),
+                                        ROW((double[2]){0, 0})),
                          KA_WINDOW_ADDED);
         all_caught_up(w, 1, 0);
         assert_int_equal(ka_windows_close(w, 0, record, &rec), 4);
@@ -555,10 +559,10 @@ static ka_window_add_result_t add_key(ka_windows_t *w, int64_t offset,
         size_t len = key ? strlen(key) : 0;
 
         if (key == NULL)
-                return ka_windows_add(w, 0, offset, t, NULL, 0, row);
+                return ka_windows_add(w, 0, offset, t, NULL, 0, ROW(row));
         /* The caller's buffer is overwritten afterwards: keys are copied. */
         memcpy(buf, key, len + 1);
-        res = ka_windows_add(w, 0, offset, t, buf, len, row);
+        res = ka_windows_add(w, 0, offset, t, buf, len, ROW(row));
         memset(buf, 'X', sizeof(buf));
         return res;
 }
@@ -644,11 +648,12 @@ static void many_keys(void **state)
                 for (i = 0; i < 1000; i++) {
                         int len = snprintf(key, sizeof(key), "key-%04d", i);
 
-                        assert_int_equal(ka_windows_add(w, 0, round * 1000 + i,
-                                                        B + round * 100, key,
-                                                        (size_t)len,
-                                                        (double[1]){(double)i}),
-                                         KA_WINDOW_ADDED);
+                        assert_int_equal(
+                                ka_windows_add(w, 0, round * 1000 + i,
+                                               B + round * 100, key,
+                                               (size_t)len,
+                                               ROW((double[1]){(double)i})),
+                                KA_WINDOW_ADDED);
                 }
         assert_int_equal(stat_open(w), 1000);
         all_caught_up(w, 1, 0);
@@ -814,7 +819,7 @@ static void low_offset_property(void **state)
                                 row[0] = (double)p;
                                 row[1] = (double)next[p];
                                 res = ka_windows_add(w, p, next[p], t, NULL, 0,
-                                                     row);
+                                                     ROW(row));
                                 if (start + m.size + m.exp <= ct) {
                                         assert_int_equal(res, KA_WINDOW_LATE);
                                         nlate++;
@@ -981,7 +986,7 @@ static void buffers_reused(void **state)
                                 row[f] = (double)(off * 10 + (int64_t)f);
                         assert_int_equal(ka_windows_add(w, 0, off,
                                                         B + k * 1000 + i * 20,
-                                                        NULL, 0, row),
+                                                        NULL, 0, ROW(row)),
                                          KA_WINDOW_ADDED);
                         ka_windows_close(w, 0, NULL, NULL);
                 }
@@ -1028,7 +1033,8 @@ static void columns_grow(void **state)
                 if (i % 7 == 0)
                         row[1] = NAN;
                 assert_int_equal(ka_windows_add(w, 0, (int64_t)i,
-                                                B + (int64_t)i, NULL, 0, row),
+                                                B + (int64_t)i, NULL, 0,
+                                                ROW(row)),
                                  KA_WINDOW_ADDED);
         }
         all_caught_up(w, 1, 0);
@@ -1044,6 +1050,247 @@ static void count_only(const ka_window_t *win, void *opaque)
         assert_null(ka_window_column(win, 0, &n));
         assert_int_equal(n, 0);
         *(size_t *)opaque = ka_window_count(win);
+}
+
+/* ---- array fields ------------------------------------------------------ */
+
+#define AR_FIELDS 2 /* scalars */
+#define AR_ARRAYS 3
+#define AR_MSGS   4000
+#define AR_MAXLEN 70
+
+/* One message of the array model: its window, scalars and arrays. */
+typedef struct ar_msg_s {
+        int64_t start;
+        int key;
+        double vals[AR_FIELDS];
+        size_t len[AR_ARRAYS];
+        double *arr[AR_ARRAYS];
+} ar_msg_t;
+
+typedef struct ar_model_s {
+        ar_msg_t *msgs;
+        size_t nmsgs;
+        size_t checked; /* messages matched against closed windows */
+        size_t windows;
+        bool by_key;
+} ar_model_t;
+
+/* Element i of array a in the window's message m: as the model says, or
+ * NaN past the end of that message's array. */
+static void ar_check_window(const ka_window_t *win, void *opaque)
+{
+        ar_model_t *m = opaque;
+        int64_t start = ka_window_start_ms(win);
+        size_t keylen, count = ka_window_count(win), n, k = 0;
+        const void *key = ka_window_key(win, &keylen);
+        int want_key = key ? ((const char *)key)[0] - 'a' : -1;
+        const ar_msg_t **in = calloc(count, sizeof(*in));
+
+        assert_non_null(in);
+        /* The model's messages of this window, in arrival order. */
+        for (size_t i = 0; i < m->nmsgs && k <= count; i++)
+                if (m->msgs[i].start == start &&
+                    (!m->by_key || m->msgs[i].key == want_key))
+                        in[k++] = &m->msgs[i];
+        assert_int_equal(k, count);
+        for (size_t f = 0; f < AR_FIELDS; f++) {
+                const double *col = ka_window_column(win, f, &n);
+
+                assert_int_equal(n, count);
+                for (size_t r = 0; r < count; r++)
+                        assert_true(col[r] == in[r]->vals[f]);
+        }
+        for (size_t a = 0; a < AR_ARRAYS; a++) {
+                size_t longest = 0, len = ka_window_array_len(win, a);
+
+                for (size_t r = 0; r < count; r++)
+                        if (in[r]->len[a] > longest)
+                                longest = in[r]->len[a];
+                assert_int_equal(len, longest);
+                for (size_t i = 0; i < len; i++) {
+                        const double *col =
+                                ka_window_array_column(win, a, i, &n);
+
+                        assert_non_null(col);
+                        assert_int_equal(n, count);
+                        for (size_t r = 0; r < count; r++) {
+                                if (i < in[r]->len[a])
+                                        assert_true(col[r] == in[r]->arr[a][i]);
+                                else
+                                        assert_true(isnan(col[r]));
+                        }
+                }
+                assert_null(ka_window_array_column(win, a, len, &n));
+                assert_int_equal(n, 0);
+        }
+        assert_int_equal(ka_window_array_len(win, AR_ARRAYS), 0);
+        assert_null(ka_window_array_column(win, AR_ARRAYS, 0, &n));
+        m->checked += count;
+        m->windows++;
+        free(in);
+}
+
+/* A length: mostly the topic's usual one, sometimes shorter, empty or
+ * longer (SAL arrays have a fixed length; other producers need not). */
+static size_t ar_len(size_t usual)
+{
+        switch (ka_test_rnd_below(10)) {
+        case 0:
+                return 0;
+        case 1:
+                return ka_test_rnd_below(AR_MAXLEN + 1);
+        default:
+                return usual;
+        }
+}
+
+/*
+ * Arrays of varying lengths, over windows that interleave (out of order
+ * within the grace), with and without keys, through many row and column
+ * growths: every element column of every closed window holds exactly the
+ * model's elements, NaN where a message's array was shorter, and is as
+ * long as the window's longest array.
+ */
+static void arrays_element_columns(void **state)
+{
+        for (int by_key = 0; by_key < 2; by_key++) {
+                ka_window_config_t cfg = {.size_ms = 1000,
+                                          .expiration_ms = 2000,
+                                          .idle_timeout_ms = 1000,
+                                          .group_by_key = by_key,
+                                          .nfields = AR_FIELDS,
+                                          .narrays = AR_ARRAYS};
+                ka_windows_t *w = ka_windows_new(&cfg, 1);
+                ar_model_t m = {.by_key = by_key};
+                ka_row_t row;
+                int64_t t = B;
+
+                assert_non_null(w);
+                assert_true(ka_row_init(&row, AR_FIELDS, AR_ARRAYS));
+                m.msgs = calloc(AR_MSGS, sizeof(*m.msgs));
+                assert_non_null(m.msgs);
+                ka_test_seed(7 + (uint64_t)by_key);
+                for (size_t i = 0; i < AR_MSGS; i++) {
+                        ar_msg_t *msg = &m.msgs[m.nmsgs++];
+                        /* 1 to 40 ms apart, sometimes back by up to 1.5 s:
+                         * messages of three windows mix. */
+                        int64_t back =
+                                ka_test_rnd_below(5) == 0
+                                        ? (int64_t)ka_test_rnd_below(1500)
+                                        : 0;
+                        int64_t ev = t - back;
+                        char key[1];
+
+                        t += 1 + (int64_t)ka_test_rnd_below(40);
+                        msg->start = ev - (ev % 1000);
+                        msg->key = (int)ka_test_rnd_below(3);
+                        key[0] = (char)('a' + msg->key);
+                        for (size_t f = 0; f < AR_FIELDS; f++)
+                                row.vals[f] = msg->vals[f] =
+                                        (double)(i * 10 + f);
+                        for (size_t a = 0; a < AR_ARRAYS; a++) {
+                                size_t len = ar_len(a * 30 + 1);
+
+                                msg->arr[a] =
+                                        malloc((len + 1) * sizeof(double));
+                                assert_non_null(msg->arr[a]);
+                                assert_int_equal(ka_row_array_reserve(
+                                                         &row.arrays[a], len),
+                                                 KA_OK);
+                                for (size_t e = 0; e < len; e++)
+                                        row.arrays[a].vals[e] = msg->arr[a][e] =
+                                                (double)(i * 1000 + a * 100 +
+                                                         e);
+                                row.arrays[a].len = msg->len[a] = len;
+                        }
+                        assert_int_equal(ka_windows_add(w, 0, (int64_t)i, ev,
+                                                        by_key ? key : NULL,
+                                                        by_key ? 1 : 0, &row),
+                                         KA_WINDOW_ADDED);
+                        ka_windows_partition_idle(w, 0, false, 0);
+                        ka_windows_close(w, 0, ar_check_window, &m);
+                }
+                all_caught_up(w, 1, 0);
+                ka_windows_close(w, 1000, ar_check_window, &m);
+                assert_int_equal(m.checked, AR_MSGS);
+                assert_true(m.windows > 50);
+                for (size_t i = 0; i < AR_MSGS; i++)
+                        for (size_t a = 0; a < AR_ARRAYS; a++)
+                                free(m.msgs[i].arr[a]);
+                free(m.msgs);
+                ka_row_release(&row);
+                ka_windows_destroy(w);
+        }
+}
+
+/* In steady state (50 messages a window, arrays of 400 elements, as
+ * ESS.accelerometer at 50 Hz), windows with arrays are recycled with their
+ * element columns: 1000 more windows allocate nothing. */
+static void arrays_buffers_reused(void **state)
+{
+        ka_window_config_t cfg = {
+                .size_ms = 1000, .idle_timeout_ms = 1000, .narrays = 2};
+        ka_windows_t *w = ka_windows_new(&cfg, 1);
+        ka_windows_stats_t st;
+        uint64_t allocs = 0;
+        ka_row_t row;
+        int64_t off = 0;
+
+        assert_non_null(w);
+        assert_true(ka_row_init(&row, 0, 2));
+        for (size_t a = 0; a < 2; a++) {
+                assert_int_equal(ka_row_array_reserve(&row.arrays[a], 400),
+                                 KA_OK);
+                row.arrays[a].len = 400;
+                for (size_t e = 0; e < 400; e++)
+                        row.arrays[a].vals[e] = (double)e;
+        }
+        for (int64_t k = 0; k < 1020; k++) {
+                if (k == 20) {
+                        ka_windows_stats(w, &st);
+                        allocs = st.allocs;
+                }
+                for (int64_t i = 0; i < 50; i++, off++) {
+                        assert_int_equal(ka_windows_add(w, 0, off,
+                                                        B + k * 1000 + i * 20,
+                                                        NULL, 0, &row),
+                                         KA_WINDOW_ADDED);
+                        ka_windows_close(w, 0, NULL, NULL);
+                }
+        }
+        ka_windows_stats(w, &st);
+        assert_int_equal(st.allocs, allocs);
+        assert_int_equal(st.closed, 1019);
+        ka_row_release(&row);
+        ka_windows_destroy(w);
+}
+
+/* An array longer than KA_ROW_MAX_ARRAY is refused without side effects;
+ * a window with no array in it has element columns of none. */
+static void arrays_bounds(void **state)
+{
+        ka_window_config_t cfg = {.size_ms = 1000, .narrays = 1};
+        ka_windows_t *w = ka_windows_new(&cfg, 1);
+        ka_windows_stats_t st;
+        ka_row_t row;
+        size_t count = 0;
+
+        assert_non_null(w);
+        assert_true(ka_row_init(&row, 0, 1));
+        row.arrays[0].len = KA_ROW_MAX_ARRAY + 1;
+        assert_int_equal(ka_windows_add(w, 0, 0, B, NULL, 0, &row),
+                         KA_WINDOW_INVALID);
+        ka_windows_stats(w, &st);
+        assert_int_equal(st.open, 0);
+        row.arrays[0].len = 0;
+        assert_int_equal(ka_windows_add(w, 0, 1, B, NULL, 0, &row),
+                         KA_WINDOW_ADDED);
+        all_caught_up(w, 1, 0);
+        assert_int_equal(ka_windows_close(w, 5000, count_only, &count), 1);
+        assert_int_equal(count, 1);
+        ka_row_release(&row);
+        ka_windows_destroy(w);
 }
 
 /* Invalid configurations and messages are refused without side effects. */
@@ -1070,33 +1317,33 @@ static void invalid_inputs(void **state)
 
         w = ka_windows_new(&cfg, 2);
         assert_non_null(w);
-        assert_int_equal(ka_windows_add(w, 2, 0, B, NULL, 0, row),
+        assert_int_equal(ka_windows_add(w, 2, 0, B, NULL, 0, ROW(row)),
                          KA_WINDOW_INVALID);
-        assert_int_equal(ka_windows_add(w, 0, -1, B, NULL, 0, row),
+        assert_int_equal(ka_windows_add(w, 0, -1, B, NULL, 0, ROW(row)),
                          KA_WINDOW_INVALID);
-        assert_int_equal(
-                ka_windows_add(w, 0, 0, KA_WINDOW_MAX_MS + 1, NULL, 0, row),
-                KA_WINDOW_INVALID);
-        assert_int_equal(
-                ka_windows_add(w, 0, 0, -KA_WINDOW_MAX_MS - 1, NULL, 0, row),
-                KA_WINDOW_INVALID);
-        assert_int_equal(ka_windows_add(w, 0, 0, INT64_MIN, NULL, 0, row),
+        assert_int_equal(ka_windows_add(w, 0, 0, KA_WINDOW_MAX_MS + 1, NULL, 0,
+                                        ROW(row)),
                          KA_WINDOW_INVALID);
-        assert_int_equal(ka_windows_add(w, 0, 0, B, NULL, 3, row),
+        assert_int_equal(ka_windows_add(w, 0, 0, -KA_WINDOW_MAX_MS - 1, NULL, 0,
+                                        ROW(row)),
+                         KA_WINDOW_INVALID);
+        assert_int_equal(ka_windows_add(w, 0, 0, INT64_MIN, NULL, 0, ROW(row)),
+                         KA_WINDOW_INVALID);
+        assert_int_equal(ka_windows_add(w, 0, 0, B, NULL, 3, ROW(row)),
                          KA_WINDOW_INVALID);
         /* Also when the previous message's window holds the time. */
         assert_int_equal(
-                ka_windows_add(w, 0, 0, KA_WINDOW_MAX_MS, NULL, 0, row),
+                ka_windows_add(w, 0, 0, KA_WINDOW_MAX_MS, NULL, 0, ROW(row)),
                 KA_WINDOW_ADDED);
+        assert_int_equal(ka_windows_add(w, 0, 1, KA_WINDOW_MAX_MS + 1, NULL, 0,
+                                        ROW(row)),
+                         KA_WINDOW_INVALID);
         assert_int_equal(
-                ka_windows_add(w, 0, 1, KA_WINDOW_MAX_MS + 1, NULL, 0, row),
-                KA_WINDOW_INVALID);
-        assert_int_equal(
-                ka_windows_add(w, 1, 0, -KA_WINDOW_MAX_MS, NULL, 0, row),
+                ka_windows_add(w, 1, 0, -KA_WINDOW_MAX_MS, NULL, 0, ROW(row)),
                 KA_WINDOW_ADDED);
-        assert_int_equal(
-                ka_windows_add(w, 1, 1, -KA_WINDOW_MAX_MS - 1, NULL, 0, row),
-                KA_WINDOW_INVALID);
+        assert_int_equal(ka_windows_add(w, 1, 1, -KA_WINDOW_MAX_MS - 1, NULL, 0,
+                                        ROW(row)),
+                         KA_WINDOW_INVALID);
         assert_int_equal(ka_windows_low_offset(w, 0), 0);
         assert_int_equal(ka_windows_low_offset(w, 1), 0);
         assert_int_equal(stat_open(w), 2);
@@ -1116,7 +1363,7 @@ static void invalid_inputs(void **state)
         w = ka_windows_new(&cfg, 1);
         assert_non_null(w);
         for (int i = 0; i < 40; i++)
-                assert_int_equal(ka_windows_add(w, 0, i, B, NULL, 0, NULL),
+                assert_int_equal(ka_windows_add(w, 0, i, B, NULL, 0, ROW(NULL)),
                                  KA_WINDOW_ADDED);
         all_caught_up(w, 1, 0);
         assert_int_equal(ka_windows_close(w, 0, count_only, &count), 1);
@@ -1127,7 +1374,7 @@ static void invalid_inputs(void **state)
         cfg.nfields = 1;
         w = ka_windows_new(&cfg, 0);
         assert_non_null(w);
-        assert_int_equal(ka_windows_add(w, 0, 0, B, NULL, 0, row),
+        assert_int_equal(ka_windows_add(w, 0, 0, B, NULL, 0, ROW(row)),
                          KA_WINDOW_INVALID);
         assert_int_equal(ka_windows_watermark(w, 0), INT64_MAX);
         assert_int_equal(ka_windows_close(w, 0, NULL, NULL), 0);
@@ -1154,6 +1401,9 @@ int main(void)
                 cmocka_unit_test(buffers_reused),
                 cmocka_unit_test(columns_grow),
                 cmocka_unit_test(invalid_inputs),
+                cmocka_unit_test(arrays_element_columns),
+                cmocka_unit_test(arrays_buffers_reused),
+                cmocka_unit_test(arrays_bounds),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

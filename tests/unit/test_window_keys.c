@@ -98,13 +98,14 @@ static double time_keys(const uint64_t *keys, size_t n)
                                   .nfields = 1};
         ka_windows_t *w = ka_windows_new(&cfg, 1);
         ka_windows_stats_t stats;
-        double row[1] = {1.0}, t0;
+        double vals[1] = {1.0}, t0;
+        ka_row_t row = {.vals = vals, .nvals = 1};
 
         assert_non_null(w);
         t0 = cpu_seconds();
         for (size_t i = 0; i < n; i++)
                 assert_int_equal(ka_windows_add(w, 0, (int64_t)i, 500, &keys[i],
-                                                sizeof(keys[i]), row),
+                                                sizeof(keys[i]), &row),
                                  KA_WINDOW_ADDED);
         t0 = cpu_seconds() - t0;
         ka_windows_stats(w, &stats);

@@ -83,7 +83,7 @@ static ka_err_t source0_read(ka_avro_reader_t *r, source0_record_t *rec)
         return r->p == r->end ? KA_OK : KA_ERR_INVALID;
 }
 
-static ka_err_t source0_decode(const uint8_t *buf, size_t len, double *row,
+static ka_err_t source0_decode(const uint8_t *buf, size_t len, ka_row_t *row,
                                int64_t *event_ms)
 {
         ka_avro_reader_t r = {buf, buf + len};
@@ -92,13 +92,13 @@ static ka_err_t source0_decode(const uint8_t *buf, size_t len, double *row,
 
         if (err)
                 return err;
-        row[0] = (double)rec.int_;
-        row[1] = (double)rec.struct_;
-        row[2] = (double)rec.f_private;
-        row[3] = NAN;
+        row->vals[0] = (double)rec.int_;
+        row->vals[1] = (double)rec.struct_;
+        row->vals[2] = (double)rec.f_private;
+        row->vals[3] = NAN;
         if (rec._present.return_)
-                row[3] = (double)rec.return_;
-        row[4] = (double)rec.dome_Azimuth_2;
+                row->vals[3] = (double)rec.return_;
+        row->vals[4] = (double)rec.dome_Azimuth_2;
         (void)event_ms;
         return KA_OK;
 }

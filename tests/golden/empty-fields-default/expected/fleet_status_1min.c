@@ -79,7 +79,7 @@ static ka_err_t source0_read(ka_avro_reader_t *r, source0_record_t *rec)
         return r->p == r->end ? KA_OK : KA_ERR_INVALID;
 }
 
-static ka_err_t source0_decode(const uint8_t *buf, size_t len, double *row,
+static ka_err_t source0_decode(const uint8_t *buf, size_t len, ka_row_t *row,
                                int64_t *event_ms)
 {
         ka_avro_reader_t r = {buf, buf + len};
@@ -88,11 +88,11 @@ static ka_err_t source0_decode(const uint8_t *buf, size_t len, double *row,
 
         if (err)
                 return err;
-        row[0] = (double)rec.speed;
-        row[1] = (double)rec.odometer;
-        row[2] = NAN;
+        row->vals[0] = (double)rec.speed;
+        row->vals[1] = (double)rec.odometer;
+        row->vals[2] = NAN;
         if (rec._present.fuel)
-                row[2] = (double)rec.fuel;
+                row->vals[2] = (double)rec.fuel;
         (void)event_ms;
         return KA_OK;
 }

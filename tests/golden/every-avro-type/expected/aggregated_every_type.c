@@ -156,7 +156,7 @@ static ka_err_t source0_read(ka_avro_reader_t *r, source0_record_t *rec)
                         return err;
         }
         {
-                /* samples: array */
+                /* samples: array of double */
                 static const int32_t prog[] = {11, 6};
 
                 err = ka_avro_skip_program(r, prog, KA_ARRAY_SIZE(prog));
@@ -180,7 +180,7 @@ static ka_err_t source0_read(ka_avro_reader_t *r, source0_record_t *rec)
                         return err;
         }
         {
-                /* points: array */
+                /* points: array of lsst.sal.test.Point */
                 static const int32_t prog[] = {11, 14, 3, 6, 6, 13, 2, 1, 8};
 
                 err = ka_avro_skip_program(r, prog, KA_ARRAY_SIZE(prog));
@@ -211,7 +211,7 @@ static ka_err_t source0_read(ka_avro_reader_t *r, source0_record_t *rec)
         if (err)
                 return err;
         {
-                /* matrix: array */
+                /* matrix: array of array */
                 static const int32_t prog[] = {11, 11, 5};
 
                 err = ka_avro_skip_program(r, prog, KA_ARRAY_SIZE(prog));
@@ -224,7 +224,7 @@ static ka_err_t source0_read(ka_avro_reader_t *r, source0_record_t *rec)
         return r->p == r->end ? KA_OK : KA_ERR_INVALID;
 }
 
-static ka_err_t source0_decode(const uint8_t *buf, size_t len, double *row,
+static ka_err_t source0_decode(const uint8_t *buf, size_t len, ka_row_t *row,
                                int64_t *event_ms)
 {
         ka_avro_reader_t r = {buf, buf + len};
@@ -233,17 +233,17 @@ static ka_err_t source0_decode(const uint8_t *buf, size_t len, double *row,
 
         if (err)
                 return err;
-        row[0] = (double)rec.i;
-        row[1] = (double)rec.l;
-        row[2] = (double)rec.f;
-        row[3] = (double)rec.d;
-        row[4] = NAN;
+        row->vals[0] = (double)rec.i;
+        row->vals[1] = (double)rec.l;
+        row->vals[2] = (double)rec.f;
+        row->vals[3] = (double)rec.d;
+        row->vals[4] = NAN;
         if (rec._present.nullable_first)
-                row[4] = (double)rec.nullable_first;
-        row[5] = NAN;
+                row->vals[4] = (double)rec.nullable_first;
+        row->vals[5] = NAN;
         if (rec._present.nullable_last)
-                row[5] = (double)rec.nullable_last;
-        row[6] = (double)rec.last;
+                row->vals[5] = (double)rec.nullable_last;
+        row->vals[6] = (double)rec.last;
         *event_ms = rec.ts_ms;
         return KA_OK;
 }

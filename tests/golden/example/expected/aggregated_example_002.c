@@ -86,7 +86,7 @@ static ka_err_t source0_read(ka_avro_reader_t *r, source0_record_t *rec)
         return r->p == r->end ? KA_OK : KA_ERR_INVALID;
 }
 
-static ka_err_t source0_decode(const uint8_t *buf, size_t len, double *row,
+static ka_err_t source0_decode(const uint8_t *buf, size_t len, ka_row_t *row,
                                int64_t *event_ms)
 {
         ka_avro_reader_t r = {buf, buf + len};
@@ -95,16 +95,16 @@ static ka_err_t source0_decode(const uint8_t *buf, size_t len, double *row,
 
         if (err)
                 return err;
-        row[0] = (double)rec.value0;
-        row[1] = (double)rec.value1;
-        row[2] = (double)rec.value2;
-        row[3] = (double)rec.value3;
-        row[4] = (double)rec.value4;
-        row[5] = (double)rec.value5;
-        row[6] = (double)rec.value6;
-        row[7] = (double)rec.value7;
-        row[8] = (double)rec.value8;
-        row[9] = (double)rec.value9;
+        row->vals[0] = (double)rec.value0;
+        row->vals[1] = (double)rec.value1;
+        row->vals[2] = (double)rec.value2;
+        row->vals[3] = (double)rec.value3;
+        row->vals[4] = (double)rec.value4;
+        row->vals[5] = (double)rec.value5;
+        row->vals[6] = (double)rec.value6;
+        row->vals[7] = (double)rec.value7;
+        row->vals[8] = (double)rec.value8;
+        row->vals[9] = (double)rec.value9;
         (void)event_ms;
         return KA_OK;
 }

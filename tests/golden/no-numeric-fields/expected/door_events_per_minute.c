@@ -44,7 +44,7 @@ static ka_err_t source0_read(ka_avro_reader_t *r)
         return r->p == r->end ? KA_OK : KA_ERR_INVALID;
 }
 
-static ka_err_t source0_decode(const uint8_t *buf, size_t len, double *row,
+static ka_err_t source0_decode(const uint8_t *buf, size_t len, ka_row_t *row,
                                int64_t *event_ms)
 {
         ka_avro_reader_t r = {buf, buf + len};

@@ -54,7 +54,7 @@ static ka_err_t source0_read(ka_avro_reader_t *r, source0_record_t *rec)
         return r->p == r->end ? KA_OK : KA_ERR_INVALID;
 }
 
-static ka_err_t source0_decode(const uint8_t *buf, size_t len, double *row,
+static ka_err_t source0_decode(const uint8_t *buf, size_t len, ka_row_t *row,
                                int64_t *event_ms)
 {
         ka_avro_reader_t r = {buf, buf + len};
@@ -63,8 +63,8 @@ static ka_err_t source0_decode(const uint8_t *buf, size_t len, double *row,
 
         if (err)
                 return err;
-        row[0] = (double)rec.value;
-        row[1] = (double)rec.rate;
+        row->vals[0] = (double)rec.value;
+        row->vals[1] = (double)rec.rate;
         (void)event_ms;
         return KA_OK;
 }
@@ -114,7 +114,7 @@ static ka_err_t source1_read(ka_avro_reader_t *r, source1_record_t *rec)
         return r->p == r->end ? KA_OK : KA_ERR_INVALID;
 }
 
-static ka_err_t source1_decode(const uint8_t *buf, size_t len, double *row,
+static ka_err_t source1_decode(const uint8_t *buf, size_t len, ka_row_t *row,
                                int64_t *event_ms)
 {
         ka_avro_reader_t r = {buf, buf + len};
@@ -123,8 +123,8 @@ static ka_err_t source1_decode(const uint8_t *buf, size_t len, double *row,
 
         if (err)
                 return err;
-        row[2] = (double)rec.value;
-        row[3] = (double)rec.rate;
+        row->vals[2] = (double)rec.value;
+        row->vals[3] = (double)rec.rate;
         (void)event_ms;
         return KA_OK;
 }

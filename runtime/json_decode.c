@@ -20,8 +20,9 @@
 /* Values nested deeper than this are an error (jansson's limit). */
 #define MAX_DEPTH 2048
 
-/* What a value is, as far as a field is concerned. */
-typedef enum kind_e { ABSENT, NUMBER, NULLV, OTHER } kind_t;
+/* What a value is, as far as a field is concerned (ARRAY: what an array
+ * field may hold, null or an array of numbers and nulls that fits). */
+typedef enum kind_e { ABSENT, NUMBER, NULLV, ARRAY, OTHER } kind_t;
 
 /* A member the source wants: a field, an array field, the time field. */
 typedef struct want_s {
@@ -447,50 +448,60 @@ static int want_cmp(const void *a, const void *b)
 
 /*
  * The value of an array field's member at s->p, into arr: null (an empty
- * array) or an array of numbers and nulls (NaN), at most KA_ROW_MAX_ARRAY
- * of them.
+ * array) or an array of numbers and nulls (NaN). *kind is ARRAY for those,
+ * OTHER for any other value or an array of more than KA_ROW_MAX_ARRAY
+ * elements: that is an error only once the whole text is known to be JSON
+ * and the member the last of its name, as for a scalar field.
  */
-static ka_err_t scan_array(scan_t *s, ka_row_array_t *arr)
+static ka_err_t scan_array(scan_t *s, ka_row_array_t *arr, kind_t *kind)
 {
+        bool fits = true;
         ka_err_t err;
-        double v;
+        kind_t k;
+        double v = 0;
 
         arr->len = 0;
         skip_ws(s);
         if (at_end(s))
                 return KA_ERR_TRUNCATED;
-        if (*s->p == 'n')
-                return scan_word(s, "null");
-        if (*s->p != '[')
-                return KA_ERR_INVALID;
+        if (*s->p != '[') {
+                err = scan_value(s, 2, &k, &v);
+                *kind = k == NULLV ? ARRAY : OTHER;
+                return err;
+        }
         s->p++;
         skip_ws(s);
         if (at_end(s))
                 return KA_ERR_TRUNCATED;
         if (*s->p == ']') {
                 s->p++;
+                *kind = ARRAY;
                 return KA_OK;
         }
         for (;;) {
+                /* An element, at depth 3. */
                 skip_ws(s);
                 if (at_end(s))
                         return KA_ERR_TRUNCATED;
-                if (*s->p == 'n') {
-                        v = NAN;
-                        err = scan_word(s, "null");
-                } else if (*s->p == '-' || is_digit(*s->p)) {
-                        err = scan_number(s, &v);
-                } else {
-                        return KA_ERR_INVALID;
-                }
-                if (err || (err = ka_row_array_reserve(arr, arr->len + 1)))
+                if (*s->p == '{' || *s->p == '[')
+                        err = scan_value(s, 3, &k, &v);
+                else
+                        err = scan_scalar(s, &k, &v);
+                if (err)
                         return err;
-                arr->vals[arr->len++] = v;
+                if (k == OTHER || arr->len == KA_ROW_MAX_ARRAY)
+                        fits = false;
+                if (fits) {
+                        if ((err = ka_row_array_reserve(arr, arr->len + 1)))
+                                return err;
+                        arr->vals[arr->len++] = k == NULLV ? NAN : v;
+                }
                 skip_ws(s);
                 if (at_end(s))
                         return KA_ERR_TRUNCATED;
                 if (*s->p == ']') {
                         s->p++;
+                        *kind = fits ? ARRAY : OTHER;
                         return KA_OK;
                 }
                 if (*s->p++ != ',')
@@ -599,14 +610,15 @@ ka_err_t ka_json_decode_row(const ka_agent_source_t *src, const uint8_t *buf,
                         /* The last of members with one name counts; an
                          * array field's goes into its row array now. */
                         if (w && w->array >= 0)
-                                err = scan_array(
-                                        &s, &row->arrays[src->first_array +
-                                                         (size_t)w->array]);
+                                err = scan_array(&s,
+                                                 &row->arrays[src->first_array +
+                                                              (size_t)w->array],
+                                                 &kind);
                         else
                                 err = scan_value(&s, 2, &kind, &value);
                         if (err)
                                 goto out;
-                        if (w && w->array < 0) {
+                        if (w) {
                                 w->state = kind;
                                 w->value = value;
                         }
@@ -633,11 +645,11 @@ ka_err_t ka_json_decode_row(const ka_agent_source_t *src, const uint8_t *buf,
         err = KA_OK;
         for (size_t i = 0; i < nwant && !err; i++) {
                 w = &wants[i];
-                if (w->field < 0)
+                if (w->field < 0 && w->array < 0)
                         continue;
                 if (w->state == OTHER)
                         err = KA_ERR_INVALID;
-                else
+                else if (w->field >= 0)
                         row->vals[src->first_field + (size_t)w->field] =
                                 w->state == NUMBER ? w->value : NAN;
         }

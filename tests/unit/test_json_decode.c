@@ -383,6 +383,30 @@ static void arrays_by_name(void **state)
                          KA_ERR_INVALID);
         assert_int_equal(decode_arrays("{\"samples\": [1, 2", &row),
                          KA_ERR_TRUNCATED);
+        /* As for scalars, the last member of a name counts, and the text
+         * is checked whole before what a member holds is. */
+        assert_int_equal(decode_arrays("{\"samples\": \"x\", \"samples\": "
+                                       "[7, null]}",
+                                       &row),
+                         KA_OK);
+        assert_int_equal(row.arrays[1].len, 2);
+        assert_true(row.arrays[1].vals[0] == 7);
+        assert_int_equal(decode_arrays("{\"samples\": [1, [2]], \"samples\": "
+                                       "null}",
+                                       &row),
+                         KA_OK);
+        assert_int_equal(row.arrays[1].len, 0);
+        assert_int_equal(decode_arrays("{\"samples\": [1], \"samples\": "
+                                       "{\"a\": [1]}}",
+                                       &row),
+                         KA_ERR_INVALID);
+        assert_int_equal(decode_arrays("{\"samples\": [\"1\"], \"value0\": "
+                                       "1e999}",
+                                       &row),
+                         KA_ERR_OVERFLOW);
+        assert_int_equal(
+                decode_arrays("{\"samples\": true, \"value0\": nul", &row),
+                KA_ERR_TRUNCATED);
 
         big = malloc(2 * n + 32);
         assert_non_null(big);

@@ -18,6 +18,7 @@ import subprocess
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 CORPUS = os.path.join(ROOT, "tests", "fuzz", "corpus")
 rng = random.Random(10)
+arng = random.Random(11)
 
 
 def write(target, name, data):
@@ -112,6 +113,13 @@ def encode(t, named, ns="", depth=0):
             out += encode(f["type"], named, space, depth + 1)
         return bytes(out)
     raise ValueError(kind)
+
+
+def is_array(t):
+    """Whether a field of type t is an array (or null or an array)."""
+    if isinstance(t, list):
+        return any(is_array(b) for b in t)
+    return isinstance(t, dict) and t.get("type") == "array"
 
 
 # ---- the golden sources, in the order the fuzz targets number them -------
@@ -213,6 +221,11 @@ def main():
               bytes([i]) + b"\0\0\0\0\x07" + encode(schema, {}))
         fields = {f["name"]: rng.choice([1.5, -2, None, 1e308, 7])
                   for f in schema["fields"]}
+        # Array fields hold arrays (own generator: the other seeds stay).
+        for f in schema["fields"]:
+            if is_array(f["type"]):
+                fields[f["name"]] = [arng.choice([1.5, -2, None, 1e308, 7])
+                                     for _ in range(arng.randrange(5))]
         write("json", topic, bytes([i]) + json.dumps(fields).encode())
         write("decode", "%s-json" % topic,
               bytes([i]) + json.dumps(fields).encode())

@@ -681,6 +681,7 @@ enum {
         W_IDLE,
         W_TIME_FIELD,
         W_GROUP_BY_KEY,
+        W_MAX_FUTURE,
         W__COUNT
 };
 
@@ -695,6 +696,7 @@ static bool parse_window(loader_t *ld, const yaml_node_t *node,
                 [W_IDLE] = "idle_timeout_seconds",
                 [W_TIME_FIELD] = "time_field",
                 [W_GROUP_BY_KEY] = "group_by_key",
+                [W_MAX_FUTURE] = "max_future_seconds",
         };
         yaml_node_t *vals[W__COUNT], *v;
         int64_t n;
@@ -710,6 +712,10 @@ static bool parse_window(loader_t *ld, const yaml_node_t *node,
         if ((v = vals[W_EXPIRATION]) && vtype(v) != V_NULL &&
             !get_duration(ld, v, keys[W_EXPIRATION], 0, "at least 0",
                           &topic->expiration_ms))
+                return false;
+        if ((v = vals[W_MAX_FUTURE]) && vtype(v) != V_NULL &&
+            !get_duration(ld, v, keys[W_MAX_FUTURE], 0, "at least 0",
+                          &topic->max_future_ms))
                 return false;
         if ((v = vals[W_IDLE]) && vtype(v) != V_NULL) {
                 if (!get_duration(ld, v, keys[W_IDLE], 1, "greater than 0",
@@ -1132,6 +1138,7 @@ static bool parse_topic(loader_t *ld, const yaml_node_t *node,
         topic->window_ms = 1000;
         topic->expiration_ms = 0;
         topic->min_sample_size = 2;
+        topic->max_future_ms = KA_CONFIG_MAX_FUTURE_MS;
         topic->ops = malloc(sizeof(default_ops));
         if (!topic->ops)
                 return fail(ld, node, "out of memory");
@@ -1541,6 +1548,7 @@ static bool copy_template(const ka_config_topic_t *tmpl, size_t index,
         to->window_ms = tmpl->window_ms;
         to->expiration_ms = tmpl->expiration_ms;
         to->idle_timeout_ms = tmpl->idle_timeout_ms;
+        to->max_future_ms = tmpl->max_future_ms;
         to->min_sample_size = tmpl->min_sample_size;
         to->group_by_key = tmpl->group_by_key;
         to->time_field_pos = tmpl->time_field_pos;

@@ -18,6 +18,7 @@
  *                                       #  expiration + 1 s)
  *         time_field: null              # payload field, or null
  *         group_by_key: false           # true or false         (false)
+ *         max_future_seconds: 300       # >= 0, whole ms        (300)
  *       filter:                         # required
  *         source_topics:                # required, not empty
  *           - name: example-000         # a Kafka topic name, or:
@@ -86,6 +87,10 @@
 /* Longest duration a config may give: 366 days, in seconds. */
 #define KA_CONFIG_MAX_SECONDS 31622400
 
+/* The default of max_future_seconds: clocks of producers may run ahead of
+ * the worker's by this much (5 minutes; TAI stamps are 37 s ahead). */
+#define KA_CONFIG_MAX_FUTURE_MS 300000
+
 /* Where a node starts in the config file, 1-based (0 when unknown). */
 typedef struct ka_config_pos_s {
         int line, col;
@@ -141,6 +146,9 @@ typedef struct ka_config_topic_s {
         char *name;
         ka_config_pos_t pos;
         int64_t window_ms, expiration_ms, idle_timeout_ms;
+        /* Event times further ahead of the worker's clock are skipped
+         * (SPEC §6). */
+        int64_t max_future_ms;
         int32_t min_sample_size;
         size_t nops;
         ka_op_t *ops;

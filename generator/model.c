@@ -581,14 +581,15 @@ json_t *ka_model_agent(const ka_config_t *cfg, const ka_config_topic_t *topic,
                 goto out;
 
         ctx = json_pack(
-                "{s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:i, s:b, "
-                "s:O, s:I, s:I, s:I, s:O}",
+                "{s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:i, "
+                "s:b, s:O, s:I, s:I, s:I, s:O}",
                 "version", version, "config", config_comment, "name",
                 topic->name, "ident", ident, "record", record,
                 "record_schema_lines", literal_lines(schema_json), "window_ms",
                 (json_int_t)topic->window_ms, "expiration_ms",
                 (json_int_t)topic->expiration_ms, "idle_timeout_ms",
-                (json_int_t)topic->idle_timeout_ms, "min_sample_size",
+                (json_int_t)topic->idle_timeout_ms, "max_future_ms",
+                (json_int_t)topic->max_future_ms, "min_sample_size",
                 (int)topic->min_sample_size, "group_by_key",
                 topic->group_by_key, "ops", ops, "nops",
                 (json_int_t)topic->nops, "nfields", (json_int_t)nrow, "nvalues",

@@ -127,6 +127,8 @@ typedef struct ka_agent_s {
         int64_t window_ms;
         int64_t expiration_ms;
         int64_t idle_timeout_ms;
+        /* Event times after the wall clock plus this are skipped. */
+        int64_t max_future_ms;
         int32_t min_sample_size;
         bool group_by_key;
 

@@ -428,19 +428,19 @@ enum ka_avro_prim_e {
 
 /*
  * Event times (SPEC §6). A double number of Unix seconds becomes
- * floor(seconds * 1000) ms; NaN is KA_ERR_INVALID, infinities and values
- * outside int64 milliseconds are KA_ERR_OVERFLOW.
+ * floor(seconds * 1000) ms. NaN, infinities and values outside int64
+ * milliseconds are KA_ERR_TIME: the message is skipped with reason "time",
+ * as one whose time is out of the worker's bounds, not as corrupt.
  */
 static inline ka_err_t ka_avro_seconds_to_ms(double seconds, int64_t *ms)
 {
         double v;
 
-        if (isnan(seconds))
-                return KA_ERR_INVALID;
         v = floor(seconds * 1000.0);
-        /* 2^63 is exact in a double; anything in range casts safely. */
+        /* 2^63 is exact in a double; anything in range casts safely, and
+         * NaN fails the comparison. */
         if (!(v >= -9223372036854775808.0 && v < 9223372036854775808.0))
-                return KA_ERR_OVERFLOW;
+                return KA_ERR_TIME;
         *ms = (int64_t)v;
         return KA_OK;
 }

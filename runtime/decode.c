@@ -75,6 +75,8 @@ static ka_decode_result_t from_err(ka_err_t err)
                 return KA_DECODE_OK;
         case KA_ERR_TRUNCATED:
                 return KA_DECODE_TRUNCATED;
+        case KA_ERR_TIME:
+                return KA_DECODE_TIME;
         default:
                 return KA_DECODE_CORRUPT;
         }
@@ -159,7 +161,9 @@ ka_decode_result_t ka_decoder_decode(ka_decoder_t *dec, const uint8_t *payload,
 
         if (len && payload[0] == '{') {
                 err = ka_json_decode_row(src, payload, len, row, event_ms);
-                return err ? KA_DECODE_JSON : KA_DECODE_OK;
+                return err == KA_ERR_TIME ? KA_DECODE_TIME
+                       : err              ? KA_DECODE_JSON
+                                          : KA_DECODE_OK;
         }
         if (len < 1 || payload[0] != KA_AVRO_MAGIC)
                 return KA_DECODE_FORMAT;

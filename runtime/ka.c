@@ -29,6 +29,8 @@ const char *ka_err_str(ka_err_t err)
                 return "unauthorized";
         case KA_ERR_IO:
                 return "i/o error";
+        case KA_ERR_TIME:
+                return "bad event time";
         }
         return "unknown";
 }

@@ -24,6 +24,7 @@ typedef enum ka_err_e {
         KA_ERR_NOMEM,
         KA_ERR_IO,
         KA_ERR_AUTH, /* credentials refused (HTTP 401, 403) */
+        KA_ERR_TIME, /* an event time that is NaN, infinite or out of range */
 } ka_err_t;
 
 /* A short lowercase name for err ("truncated", "invalid", ...). */

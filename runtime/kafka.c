@@ -10,12 +10,17 @@
  *   does; eager rather than cooperative, whose commits during a
  *   rebalance lose the whole assignment in librdkafka 2.0.2 (#4059).
  * - statistics.interval.ms 1000 (leases): broker states for /health.
- * - fetch.wait.max.ms 100: the worker's idle detection and window closing
- *   need prompt empty fetches more than large batches.
+ * - fetch.wait.max.ms 500, fetch.min.bytes 65536: a fetch answers once
+ *   64 KiB are there or half a second has passed. With hundreds of
+ *   partitions every fetch costs CPU on both sides, and a few small
+ *   messages each would keep the consumer fetching all the time; half a
+ *   second is what a record of a quiet topic may wait at most, and idle
+ *   detection needs seconds, not 100 ms.
  * - enable.auto.commit false: the worker commits only offsets whose
  *   windows were produced and acknowledged (SPEC §10).
- * - queue.buffering.max.ms 5 (linger): aggregated messages are few and
- *   late ones delay commits.
+ * - queue.buffering.max.ms 20 (linger): records of hundreds of agents
+ *   closing in the same tick go in a few requests, and a commit waits for
+ *   their acknowledgement a little only.
  * - queued.min.messages 1000000: with librdkafka's 100000 a consumer
  *   catching up on a backlog stops fetching for about a second whenever a
  *   partition's queue fills; memory stays bounded by
@@ -146,7 +151,8 @@ rd_kafka_conf_t *ka_kafka_conf(ka_kafka_role_t role, char *errstr,
         static const char *const consumer_defaults[][2] = {
                 {"session.timeout.ms", "6000"},
                 {"heartbeat.interval.ms", "1000"},
-                {"fetch.wait.max.ms", "100"},
+                {"fetch.wait.max.ms", "500"},
+                {"fetch.min.bytes", "65536"},
                 {"enable.auto.commit", "false"},
                 {"enable.auto.offset.store", "false"},
                 {"auto.offset.reset", "earliest"},
@@ -158,7 +164,7 @@ rd_kafka_conf_t *ka_kafka_conf(ka_kafka_role_t role, char *errstr,
                 {"statistics.interval.ms", "1000"},
         };
         static const char *const producer_defaults[][2] = {
-                {"queue.buffering.max.ms", "5"},
+                {"queue.buffering.max.ms", "20"},
                 {"acks", "all"},
         };
         rd_kafka_conf_t *conf = rd_kafka_conf_new();

@@ -17,6 +17,10 @@
 /* Rows a fresh window's columns hold before their first growth. */
 #define INITIAL_ROWS 16
 
+/* Rows past which a closed window that used under a quarter of its columns
+ * is freed rather than kept for reuse. */
+#define BIG_ROWS 1024
+
 /* Generous bounds that keep every size computation below far from overflow. */
 #define MAX_FIELDS ((size_t)1 << 24)
 
@@ -85,7 +89,11 @@ struct ka_windows_s {
         ka_window_t **slots;
         size_t slot_mask;
 
-        ka_window_t *free;      /* recycled windows, with their buffers */
+        /* Recycled windows, with their buffers: nfree of them, at most
+         * keep_free after a close (see cache_window()). */
+        ka_window_t *free;
+        size_t nfree;
+        size_t keep_free;
         int64_t min_close_ms;   /* smallest close point open, or INT64_MAX */
         int64_t closed_through; /* INT64_MIN until something closes */
         /* Messages of closed and dropped windows: with those of open ones,
@@ -173,6 +181,47 @@ static void rebuild_slots(ka_windows_t *w)
         }
 }
 
+static void free_window(ka_window_t *win);
+
+/*
+ * Puts win on the free list, to be reused with its buffers, unless its
+ * columns hold over four times the rows it had (a burst's window, too
+ * large for the next ones): that one is freed.
+ */
+static void cache_window(ka_windows_t *w, ka_window_t *win)
+{
+        if (win->cap > BIG_ROWS && win->cap / 4 > win->count) {
+                free_window(win);
+                w->stats.freed++;
+                return;
+        }
+        win->next_free = w->free;
+        w->free = win;
+        w->nfree++;
+}
+
+/*
+ * After a close that had nwin windows open: the free list keeps as many
+ * windows as were open, at the most, over the last closes; the bound
+ * decays by 1/16 a close, so that after a burst of windows (keys, or a
+ * backlog) memory returns to what the steady state needs within about a
+ * hundred closes, and a steady state allocates nothing.
+ */
+static void trim_free(ka_windows_t *w, size_t nwin)
+{
+        w->keep_free -= (w->keep_free + 15) / 16;
+        if (nwin > w->keep_free)
+                w->keep_free = nwin;
+        while (w->nfree > w->keep_free) {
+                ka_window_t *win = w->free;
+
+                w->free = win->next_free;
+                w->nfree--;
+                free_window(win);
+                w->stats.freed++;
+        }
+}
+
 /* Moves every open window to the free list. */
 static void drop_open(ka_windows_t *w)
 {
@@ -180,8 +229,7 @@ static void drop_open(ka_windows_t *w)
 
         for (i = 0; i < w->nopen; i++) {
                 w->closed_msgs += w->open[i]->count;
-                w->open[i]->next_free = w->free;
-                w->free = w->open[i];
+                cache_window(w, w->open[i]);
         }
         w->nopen = 0;
         w->last = NULL;
@@ -427,6 +475,7 @@ static ka_window_t *take_window(ka_windows_t *w, const void *key, size_t keylen,
 
         if (win != NULL) {
                 w->free = win->next_free;
+                w->nfree--;
         } else {
                 win = calloc(1, sizeof(*win));
                 if (win == NULL)
@@ -471,8 +520,7 @@ static ka_window_t *take_window(ka_windows_t *w, const void *key, size_t keylen,
         }
         return win;
 fail:
-        win->next_free = w->free;
-        w->free = win;
+        cache_window(w, win);
         return NULL;
 }
 
@@ -767,12 +815,11 @@ size_t ka_windows_close(ka_windows_t *w, int64_t now_ms,
 
                 if (cb != NULL)
                         cb(win, opaque);
-                win->next_free = w->free;
-                w->free = win;
+                w->closed_msgs += win->count;
+                cache_window(w, win);
         }
         w->stats.closed += n;
-        for (i = 0; i < n; i++)
-                w->closed_msgs += w->closing[i]->count;
+        trim_free(w, keep + n);
         return n;
 }
 
@@ -810,6 +857,7 @@ void ka_windows_stats(const ka_windows_t *w, ka_windows_stats_t *stats)
 
         *stats = w->stats;
         stats->open = w->nopen;
+        stats->cached = w->nfree;
         stats->added = w->closed_msgs;
         for (i = 0; i < w->nopen; i++)
                 stats->added += w->open[i]->count;

@@ -71,6 +71,10 @@ typedef struct ka_windows_stats_s {
          * and hash table growth. Constant in steady state, since closed
          * windows are recycled with their buffers. */
         uint64_t allocs;
+        /* Closed windows kept for reuse, and windows freed so far: the
+         * cache shrinks back after a burst (RSS follows). */
+        size_t cached;
+        uint64_t freed;
 } ka_windows_stats_t;
 
 /*

@@ -43,9 +43,25 @@ void ka_msg_decode_error(topic_rt_t *t, int32_t partition, int64_t offset,
                 return;
         t->logged_ms[res] = now;
         ka_warn("topic %s: skipped the message at partition %d offset "
-                "%" PRId64 ": %s (logged once a minute per topic and reason; "
+                "%" PRId64 ": %s%s (logged once a minute per topic and reason; "
                 "see kafkaaggregator_decode_errors_total)",
-                t->name, (int)partition, offset, ka_decode_result_name(res));
+                t->name, (int)partition, offset, ka_decode_result_name(res),
+                res == KA_DECODE_TIME
+                        ? ": its event time is not a number, at or before "
+                          "1970-01-01, or more than max_future_seconds "
+                          "ahead of this worker's clock"
+                        : "");
+}
+
+/*
+ * Event times a window may hold (SPEC §6): after the Unix epoch, and at
+ * most the agent's max_future_ms ahead of the wall clock. One record
+ * stamped in year 9999 would otherwise move its partition's watermark
+ * there, and every later message would be late, after a restart too.
+ */
+static bool time_ok(const ka_agent_t *agent, int64_t event_ms, int64_t now)
+{
+        return event_ms > 0 && event_ms - now <= agent->max_future_ms;
 }
 
 static schema_wait_t *wait_of(worker_t *w, int32_t id, bool create)
@@ -187,6 +203,9 @@ static bool handle(worker_t *w, const rd_kafka_message_t *rkm)
                         continue;
                 t->next[i] = rkm->offset + 1;
                 art->activity++;
+                if (t->res[b] == KA_DECODE_OK &&
+                    !time_ok(art->agent, t->event_ms[b], now))
+                        t->res[b] = KA_DECODE_TIME;
                 if (t->res[b] != KA_DECODE_OK) {
                         ka_msg_decode_error(t, p, rkm->offset, t->res[b], now);
                         continue;

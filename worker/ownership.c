@@ -82,6 +82,33 @@ static int32_t topic_partitions(worker_t *w, const char *topic)
         return n > KA_PROGRESS_MAX_PARTITIONS ? 0 : n;
 }
 
+/*
+ * The partition counts of every source topic in the cluster, in one
+ * request, into each topic's meta_partitions (0: not in the cluster, or
+ * no answer); starting hundreds of agents asks once, not once each.
+ */
+static void partition_counts(worker_t *w)
+{
+        const struct rd_kafka_metadata *md = NULL;
+
+        for (size_t i = 0; i < w->ntopics; i++)
+                w->topics[i].meta_partitions = 0;
+        if (rd_kafka_metadata(w->data_rk, 1, NULL, &md, REQUEST_MS)) {
+                ka_warn("reading the cluster's metadata: no answer");
+                return;
+        }
+        for (int k = 0; k < md->topic_cnt; k++) {
+                const struct rd_kafka_metadata_topic *mt = &md->topics[k];
+
+                for (size_t i = 0; i < w->ntopics && !mt->err; i++)
+                        if (!strcmp(w->topics[i].name, mt->topic) &&
+                            mt->partition_cnt <= KA_PROGRESS_MAX_PARTITIONS)
+                                w->topics[i].meta_partitions =
+                                        mt->partition_cnt;
+        }
+        rd_kafka_metadata_destroy(md);
+}
+
 /* Sizes t's per-partition state for n partitions (never shrinks). */
 static bool topic_resize(topic_rt_t *t, int32_t n)
 {
@@ -340,7 +367,10 @@ static bool start_agent(worker_t *w, agent_rt_t *art, ka_progress_t *progress,
                 for (size_t i = 0; i < w->ntopics && !t; i++)
                         if (!strcmp(w->topics[i].name, name))
                                 t = &w->topics[i];
-                n = topic_partitions(w, name);
+                /* A topic not in the cluster yet: asking for it alone
+                 * creates it where the brokers auto-create topics. */
+                n = t->meta_partitions ? t->meta_partitions
+                                       : topic_partitions(w, name);
                 if (!n) {
                         ka_warn("%s: source topic '%s' has no partitions in "
                                 "the cluster's metadata (yet); trying again",
@@ -499,7 +529,7 @@ static bool reset_to_beginning(worker_t *w)
 void ka_own_start_agents(worker_t *w)
 {
         rd_kafka_topic_partition_list_t *committed = NULL;
-        bool from_beginning = reset_to_beginning(w);
+        bool from_beginning = reset_to_beginning(w), counted = false;
 
         for (size_t a = 0; a < w->nagents && !*w->stop; a++) {
                 agent_rt_t *art = &w->agents[a];
@@ -509,6 +539,10 @@ void ka_own_start_agents(worker_t *w)
                 if (art->state != AGENT_STARTING ||
                     art->start_after_ms > w->now)
                         continue;
+                if (!counted) {
+                        partition_counts(w);
+                        counted = true;
+                }
                 if (!committed && !(committed = committed_leases(w)))
                         goto retry;
                 if (!art->safe) {

@@ -110,20 +110,25 @@ static char *agents_json(void *opaque)
 
         if (!rows)
                 return NULL;
-        /* One row per source of each agent, in table order. */
+        /* One row per source of each agent, in table order; no ownership
+         * until the agents are set up (this runs from the start). */
         json_array_foreach(rows, i, row)
         {
-                while (a < w->nagents && s >= w->agents[a].agent->nsources) {
+                bool set_up = atomic_load(&w->agents_ready);
+
+                while (a < ka_agents_count && s >= ka_agents[a]->nsources) {
                         a++;
                         s = 0;
                 }
-                if (a == w->nagents)
+                if (a == ka_agents_count || !set_up)
                         break;
                 json_object_set_new(
                         row, "owned",
                         json_boolean(atomic_load(&w->agents[a].owned)));
-                json_object_set_new(row, "lease",
-                                    json_integer(w->agents[a].lease));
+                /* Leases are dealt out once the lease topic is known. */
+                if (atomic_load(&w->setup_done))
+                        json_object_set_new(row, "lease",
+                                            json_integer(w->agents[a].lease));
                 s++;
         }
         text = json_dumps(rows, JSON_COMPACT);
@@ -442,6 +447,8 @@ static rd_kafka_t *new_client(worker_t *w, ka_kafka_role_t role,
                 rd_kafka_conf_get(conf, "partition.assignment.strategy",
                                   strategy, &size);
                 w->lease_cooperative = strstr(strategy, "cooperative") != NULL;
+                ka_info("leases: assignor %s (%s rebalancing)", strategy,
+                        w->lease_cooperative ? "incremental" : "eager");
                 rd_kafka_conf_set_rebalance_cb(conf, ka_own_rebalance);
                 rd_kafka_conf_set_offset_commit_cb(conf, ka_own_offset_commit);
                 rd_kafka_conf_set_stats_cb(conf, on_stats);
@@ -681,6 +688,7 @@ static ka_err_t setup(worker_t *w, char *errstr, size_t errstr_size)
                 snprintf(errstr, errstr_size, "out of memory");
                 return KA_ERR_NOMEM;
         }
+        atomic_store(&w->agents_ready, true);
         w->stall_on_permanent =
                 !strcmp(ka_env("KA_PRODUCE_ERROR_POLICY", "skip"), "stall");
         w->ready_stall_ms =

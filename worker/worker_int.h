@@ -28,8 +28,10 @@
 
 /* Windows are closed and deliveries served this often. */
 #define KA_TICK_MS 50
-/* Partitions are reported (caught up or not) this often. */
-#define KA_REPORT_MS 200
+/* Partitions are reported (caught up or not) this often: each report
+ * looks every owned partition up in librdkafka, whose lookups go by name
+ * (hundreds of topics), and idle timeouts are seconds long. */
+#define KA_REPORT_MS 1000
 /* Progress is committed at most this often: the records emitted since the
  * last commit are what a takeover repeats. */
 #define KA_COMMIT_MS 200
@@ -112,8 +114,9 @@ typedef struct topic_rt_s {
         /* per binding, for the message being handled */
         ka_decode_result_t *res;
         int64_t *event_ms;
-        /* partitions from the metadata (0 while unknown) */
-        int32_t npartitions;
+        /* partitions from the metadata (0 while unknown); what the last
+         * round of starts read (ownership.c) */
+        int32_t npartitions, meta_partitions;
         part_t *parts;
         /* per partition and binding, at [p * nbindings + b]: the agent's
          * window slot (SIZE_MAX when it is not owned) and the next offset
@@ -188,6 +191,7 @@ typedef struct worker_s {
         /* for the web thread */
         _Atomic int64_t last_poll;
         _Atomic bool brokers_down;
+        _Atomic bool agents_ready; /* w->agents filled in */
         _Atomic bool setup_done;
         _Atomic bool lease_assigned; /* a lease assignment was received */
         _Atomic int starting;        /* agents in AGENT_STARTING */

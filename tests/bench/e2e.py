@@ -106,7 +106,7 @@ def run_worker(stack, kconf, worker_bin, n, rep):
                         KAFKA_CONFIG_FILE=kconf,
                         KAFKA_GROUP_ID=f"bench-worker-{os.getpid()}-{rep}"))
     t_start = time.monotonic()
-    port = int(bl.wait_log(proc, log, r"web: http://[^:]+:(\d+)/metrics",
+    port = int(bl.wait_log(proc, log, r"web on http://[^:]+:(\d+)",
                            30).group(1))
     samples = []  # (time, messages, cpu seconds) at each change
     last = None

@@ -66,7 +66,7 @@ class Cluster:
     """The dev stack, the agents built into one worker binary, and the
     workers started from it by name."""
 
-    def __init__(self):
+    def __init__(self, kafka_extra=""):
         text = config()
         self.stack = DevStack(partitions=PARTITIONS, config=text)
         self.schema = record_schema("so", [("time", "double"),
@@ -77,7 +77,7 @@ class Cluster:
         self.kafka_config = os.path.join(TMP, "scaleout.properties")
         with open(self.kafka_config, "w") as f:
             f.write(f"session.timeout.ms={SESSION_MS}\n"
-                    "heartbeat.interval.ms=500\n")
+                    "heartbeat.interval.ms=500\n" + kafka_extra)
         self.workers = {}  # name -> (proc, web port)
         self.sent = {}  # (source, window) -> [record dicts]
         self.rng = random.Random(int(os.environ.get("KA_TEST_SEED", "11")))

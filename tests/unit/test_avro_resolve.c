@@ -514,7 +514,11 @@ static void time_fields(void **state)
         assert_true(ms == INT64_C(1700000000250));
         assert_true(V(row, 0) == 1);
         set_num(&w, "time", INFINITY);
-        assert_int_equal(resolve(res, &w, row, &ms), KA_ERR_OVERFLOW);
+        assert_int_equal(resolve(res, &w, row, &ms), KA_ERR_TIME);
+        set_num(&w, "time", NAN);
+        assert_int_equal(resolve(res, &w, row, &ms), KA_ERR_TIME);
+        set_num(&w, "time", -1e308);
+        assert_int_equal(resolve(res, &w, row, &ms), KA_ERR_TIME);
         ka_test_writer_release(&w);
         ka_avro_resolver_destroy(res);
 

@@ -1160,9 +1160,12 @@ static void time_conversions(void **state)
         assert_true(ms == 1700000000250LL);
         assert_int_equal(ka_avro_seconds_to_ms(-0.0005, &ms), KA_OK);
         assert_true(ms == -1);
-        assert_int_equal(ka_avro_seconds_to_ms(NAN, &ms), KA_ERR_INVALID);
-        assert_int_equal(ka_avro_seconds_to_ms(INFINITY, &ms), KA_ERR_OVERFLOW);
-        assert_int_equal(ka_avro_seconds_to_ms(1e300, &ms), KA_ERR_OVERFLOW);
+        assert_int_equal(ka_avro_seconds_to_ms(NAN, &ms), KA_ERR_TIME);
+        assert_int_equal(ka_avro_seconds_to_ms(-NAN, &ms), KA_ERR_TIME);
+        assert_int_equal(ka_avro_seconds_to_ms(INFINITY, &ms), KA_ERR_TIME);
+        assert_int_equal(ka_avro_seconds_to_ms(-INFINITY, &ms), KA_ERR_TIME);
+        assert_int_equal(ka_avro_seconds_to_ms(1e300, &ms), KA_ERR_TIME);
+        assert_int_equal(ka_avro_seconds_to_ms(-1e308, &ms), KA_ERR_TIME);
         assert_true(ka_avro_micros_to_ms(1999) == 1);
         assert_true(ka_avro_micros_to_ms(-1) == -1);
         assert_true(ka_avro_micros_to_ms(-1000) == -1);

@@ -122,6 +122,7 @@ static void assert_default_window(const ka_config_topic_t *topic)
         assert_int_equal(topic->window_ms, 1000);
         assert_int_equal(topic->expiration_ms, 0);
         assert_int_equal(topic->idle_timeout_ms, 2000);
+        assert_int_equal(topic->max_future_ms, 300000);
         assert_int_equal(topic->min_sample_size, 2);
         assert_default_ops(topic);
         assert_null(topic->time_field);
@@ -297,6 +298,13 @@ static void duration_forms(void **state)
                 "      window_size_seconds: 1234567.\n"
                 "      window_expiration_seconds: 5000e-3\n"
                 "      idle_timeout_seconds: 0o17\n"
+                "      max_future_seconds: 2.5\n"
+                "    filter: {source_topics: [{name: s}]}\n"
+                "  - name: d\n"
+                "    window_aggregation: {max_future_seconds: 0}\n"
+                "    filter: {source_topics: [{name: s}]}\n"
+                "  - name: e\n"
+                "    window_aggregation: {max_future_seconds: ~}\n"
                 "    filter: {source_topics: [{name: s}]}\n");
 
         assert_int_equal(cfg->topics[0].window_ms, 31622400000LL);
@@ -308,6 +316,9 @@ static void duration_forms(void **state)
         assert_int_equal(cfg->topics[2].window_ms, 1234567000LL);
         assert_int_equal(cfg->topics[2].expiration_ms, 5000);
         assert_int_equal(cfg->topics[2].idle_timeout_ms, 15000);
+        assert_int_equal(cfg->topics[2].max_future_ms, 2500);
+        assert_int_equal(cfg->topics[3].max_future_ms, 0);
+        assert_int_equal(cfg->topics[4].max_future_ms, 300000);
         ka_config_destroy(cfg);
 }
 
@@ -746,6 +757,12 @@ static void duration_errors(void **state)
                 {"idle_timeout_seconds: 0",
                  "'idle_timeout_seconds' must be greater than 0 and at most "
                  "31622400 (366 days)"},
+                {"max_future_seconds: -1",
+                 "'max_future_seconds' must be at least 0 and at most "
+                 "31622400 (366 days)"},
+                {"max_future_seconds: [1]",
+                 "expected a number for 'max_future_seconds', got a "
+                 "sequence"},
                 {"min_sample_size: 0",
                  "'min_sample_size' must be between 1 and 2147483647"},
                 {"min_sample_size: 2147483648",

@@ -56,6 +56,7 @@ typedef struct tg_expect_s {
         int64_t window_ms;
         int64_t expiration_ms;
         int64_t idle_timeout_ms;
+        int64_t max_future_ms; /* 0: the default, 300 s */
         int32_t min_sample_size;
         bool group_by_key;
         const ka_op_t *ops;        /* config order, ends with KA_OP__COUNT */
@@ -629,11 +630,9 @@ static ka_err_t tg_event_ms(avro_value_t *v, tg_time_t kind, int64_t *ms)
         switch (kind) {
         case TG_TIME_SECONDS:
                 assert_int_equal(avro_value_get_double(v, &d), 0);
-                if (isnan(d))
-                        return KA_ERR_INVALID;
                 floor_ms = floor(d * 1000.0);
-                if (!(floor_ms >= -0x1p63 && floor_ms < 0x1p63))
-                        return KA_ERR_OVERFLOW;
+                if (isnan(d) || !(floor_ms >= -0x1p63 && floor_ms < 0x1p63))
+                        return KA_ERR_TIME;
                 *ms = (int64_t)floor_ms;
                 return KA_OK;
         case TG_TIME_MILLIS:
@@ -813,6 +812,8 @@ static void tg_test_descriptor(void **state)
         assert_int_equal(agent->window_ms, ex->window_ms);
         assert_int_equal(agent->expiration_ms, ex->expiration_ms);
         assert_int_equal(agent->idle_timeout_ms, ex->idle_timeout_ms);
+        assert_int_equal(agent->max_future_ms,
+                         ex->max_future_ms ? ex->max_future_ms : 300000);
         assert_int_equal(agent->min_sample_size, ex->min_sample_size);
         assert_int_equal(agent->group_by_key, ex->group_by_key);
         assert_int_equal(agent->nops, nops);
@@ -1127,7 +1128,8 @@ static void tg_test_decode_damaged(void **state)
                                 assert_true(err == KA_OK ||
                                             err == KA_ERR_TRUNCATED ||
                                             err == KA_ERR_OVERFLOW ||
-                                            err == KA_ERR_INVALID);
+                                            err == KA_ERR_INVALID ||
+                                            err == KA_ERR_TIME);
                                 free(copy);
                         }
                         tg_row_check_rest(agent, src, &row, si, r);

@@ -16,6 +16,7 @@ static const tg_expect_t expect = {
         .expiration_ms = 500,
         /* Default: window + expiration + 1 s. */
         .idle_timeout_ms = 4000,
+        .max_future_ms = 60000,
         .min_sample_size = 2,
         .group_by_key = false,
         .ops = (const ka_op_t[]){KA_OP_MIN, KA_OP_MAX, KA_OP_MEAN, KA_OP_SUM,

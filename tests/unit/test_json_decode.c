@@ -184,7 +184,9 @@ static void time_field(void **state)
         assert_int_equal(decode("time", "{\"time\": \"2024-01-01\"}", row, &ms),
                          KA_ERR_INVALID);
         assert_int_equal(decode("time", "{\"time\": 1e300}", row, &ms),
-                         KA_ERR_OVERFLOW);
+                         KA_ERR_TIME);
+        assert_int_equal(decode("time", "{\"time\": -1.7e308}", row, &ms),
+                         KA_ERR_TIME);
 }
 
 /* {"o": [[...[inner]...]]} with n arrays, into buf. */

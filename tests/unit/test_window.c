@@ -670,6 +670,63 @@ static void many_keys(void **state)
         ka_windows_destroy(w);
 }
 
+/*
+ * After a burst (5000 keys in one window, then one window of 100000 rows),
+ * the recycled windows kept shrink back to what one key a second needs,
+ * and the big window's columns are freed: memory follows the steady state.
+ */
+static void burst_memory_returned(void **state)
+{
+        ka_windows_t *w = make(1000, 0, 1000, true, 1, 1);
+        ka_windows_stats_t st;
+        char key[32];
+        int64_t off = 0, k;
+        int i;
+
+        for (i = 0; i < 5000; i++, off++) {
+                int len = snprintf(key, sizeof(key), "key-%04d", i);
+
+                assert_int_equal(ka_windows_add(w, 0, off, B + 100, key,
+                                                (size_t)len,
+                                                ROW((double[1]){1.0})),
+                                 KA_WINDOW_ADDED);
+        }
+        for (i = 0; i < 100000; i++, off++)
+                assert_int_equal(ka_windows_add(w, 0, off, B + 1100, "big", 3,
+                                                ROW((double[1]){2.0})),
+                                 KA_WINDOW_ADDED);
+        for (k = 2; k < 200; k++) {
+                assert_int_equal(ka_windows_add(w, 0, off++, B + k * 1000,
+                                                "one", 3,
+                                                ROW((double[1]){3.0})),
+                                 KA_WINDOW_ADDED);
+                all_caught_up(w, 1, 0);
+                ka_windows_close(w, k * 1000, NULL, NULL);
+                ka_windows_stats(w, &st);
+                if (k == 2)
+                        assert_true(st.cached >= 4000);
+        }
+        ka_windows_stats(w, &st);
+        /* Caught up and quiet: each round closes its own window too. */
+        assert_int_equal(st.closed, 5000 + 1 + 198);
+        assert_true(st.cached <= 2);
+        assert_true(st.freed >= 5000 - 2);
+        /* A steady state of two windows at a time (one open while the
+         * previous closes) allocates nothing after its first round. */
+        for (i = 200; i < 300; i++) {
+                if (i == 202) {
+                        ka_windows_stats(w, &st);
+                        k = (int64_t)st.allocs;
+                }
+                ka_windows_add(w, 0, off++, B + i * 1000, "one", 3,
+                               ROW((double[1]){3.0}));
+                ka_windows_close(w, i * 1000, NULL, NULL);
+        }
+        ka_windows_stats(w, &st);
+        assert_int_equal((int64_t)st.allocs, k);
+        ka_windows_destroy(w);
+}
+
 /* A small deterministic generator for the property test. */
 static uint64_t rng_next(uint64_t *s)
 {
@@ -1399,6 +1456,7 @@ int main(void)
                 cmocka_unit_test(reset_drops_everything),
                 cmocka_unit_test(closed_through_replays),
                 cmocka_unit_test(buffers_reused),
+                cmocka_unit_test(burst_memory_returned),
                 cmocka_unit_test(columns_grow),
                 cmocka_unit_test(invalid_inputs),
                 cmocka_unit_test(arrays_element_columns),

@@ -196,6 +196,7 @@ const ka_agent_t lsst_sal_ATDome_position_agg_agent = {
         .window_ms = 1000,
         .expiration_ms = 0,
         .idle_timeout_ms = 2000,
+        .max_future_ms = 300000,
         .min_sample_size = 2,
         .group_by_key = true,
         .nops = KA_ARRAY_SIZE(ops),

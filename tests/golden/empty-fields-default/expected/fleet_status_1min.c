@@ -190,6 +190,7 @@ const ka_agent_t fleet_status_1min_agent = {
         .window_ms = 60000,
         .expiration_ms = 0,
         .idle_timeout_ms = 61000,
+        .max_future_ms = 300000,
         .min_sample_size = 2,
         .group_by_key = false,
         .nops = KA_ARRAY_SIZE(ops),

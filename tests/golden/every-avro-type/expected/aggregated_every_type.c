@@ -367,6 +367,7 @@ const ka_agent_t aggregated_every_type_agent = {
         .window_ms = 2500,
         .expiration_ms = 500,
         .idle_timeout_ms = 4000,
+        .max_future_ms = 60000,
         .min_sample_size = 2,
         .group_by_key = false,
         .nops = KA_ARRAY_SIZE(ops),

@@ -279,6 +279,7 @@ const ka_agent_t aggregated_example_008_agent = {
         .window_ms = 1000,
         .expiration_ms = 0,
         .idle_timeout_ms = 2000,
+        .max_future_ms = 300000,
         .min_sample_size = 2,
         .group_by_key = false,
         .nops = KA_ARRAY_SIZE(ops),

@@ -169,6 +169,7 @@ const ka_agent_t lsst_sal_ATDome_position_positions_10s_agent = {
         .window_ms = 10000,
         .expiration_ms = 0,
         .idle_timeout_ms = 11000,
+        .max_future_ms = 300000,
         .min_sample_size = 2,
         .group_by_key = false,
         .nops = KA_ARRAY_SIZE(ops),

@@ -217,6 +217,7 @@ const ka_agent_t plant_aggregated_agent = {
         .window_ms = 10000,
         .expiration_ms = 0,
         .idle_timeout_ms = 11000,
+        .max_future_ms = 300000,
         .min_sample_size = 3,
         .group_by_key = false,
         .nops = KA_ARRAY_SIZE(ops),

@@ -29,7 +29,8 @@
  *
  * Returns KA_OK; KA_ERR_TRUNCATED when the text is cut short (it is the
  * start of a valid text, as "{\"a\": nul" is); KA_ERR_OVERFLOW for a
- * number beyond double range (or a time beyond int64 milliseconds);
+ * number beyond double range; KA_ERR_TIME for a time beyond int64
+ * milliseconds, once the rest is known to be valid;
  * KA_ERR_INVALID for text that is not one JSON object, a non-numeric value
  * (string, boolean, array, object) for a scalar field, anything but an
  * array of numbers and nulls for an array field, a longer array, or a

@@ -4,6 +4,7 @@
 #   make check        unit, golden and integration tests
 #   make demo         the whole pipeline on the embedded dev stack
 #   make asan         the tests again under ASan+UBSan
+#   make fuzz         every fuzz target for FUZZ_TIME seconds (README-fuzz.md)
 #   make bench        performance ratios (see README)
 #   make soak         long fault rounds (30 SIGKILLs across the workers)
 #   make format | format-check | lint | clean | deps
@@ -28,7 +29,10 @@ BUILD_DEB_PKGS := gcc make pkg-config librdkafka-dev libavro-dev \
 # prometheus brings promtool, nodejs the deploy/ checks' Node.js (their npm
 # packages go into $(BUILD)/npm: tests/it/lib-npm.sh).
 TEST_DEB_PKGS := libcmocka-dev kcat curl clang-format cppcheck \
-	docker-compose python3 python3-yaml prometheus nodejs
+	docker-compose python3 python3-yaml prometheus nodejs clang \
+	libclang-rt-14-dev
+# `make fuzz` adds libFuzzer (the replay of `make check` does without).
+FUZZ_DEB_PKGS := clang libclang-rt-14-dev libfuzzer-14-dev
 
 # The full warning set of STYLE.md; the code carries all of it.
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
@@ -91,10 +95,11 @@ TEST_HELPER_OBJS := $(TEST_HELPER_SRCS:%.c=$(BUILD)/%.o)
 
 FORMAT_SRCS := $(wildcard $(LAYERS:%=%/*.[ch]) \
 	tests/unit/*.[ch] tests/it/*.[ch] tests/lib/*.[ch] tests/tools/*.[ch] \
-	tests/bench/*.[ch])
+	tests/bench/*.[ch] tests/fuzz/*.[ch])
 
-.PHONY: all deps deps-test check demo asan bench soak format format-check \
-	lint clean golden-update tests print-layers
+.PHONY: all deps deps-test deps-fuzz check demo asan bench soak format \
+	format-check lint clean golden-update tests print-layers fuzz \
+	fuzz-replay fuzz-bins fuzz-replay-bins
 
 all: $(BIN)
 
@@ -122,6 +127,9 @@ deps:
 
 deps-test: deps
 	$(call install_missing,$(TEST_DEB_PKGS))
+
+deps-fuzz: deps-test
+	$(call install_missing,$(FUZZ_DEB_PKGS))
 
 # INC is set per layer above; anything else (agents, golden files) gets
 # the agents' view, the runtime alone.
@@ -213,8 +221,10 @@ tests: $(BIN) $(UNIT_BINS) $(IT_C_BINS) $(TOOL_BINS)
 
 check: deps-test
 	@$(MAKE) --no-print-directory tests
+	@$(MAKE) --no-print-directory fuzz-replay
 	@BUILD=$(BUILD) BIN=$(abspath $(BIN)) KA_CFLAGS="$(CFLAGS)" \
-		KA_LDFLAGS="$(LDFLAGS)" tests/run.sh
+		KA_LDFLAGS="$(LDFLAGS)" FUZZ_BUILD=$(abspath $(FUZZ_BUILD)) \
+		tests/run.sh
 
 # The long rounds of the fault tests (their short rounds run in check).
 soak: deps-test
@@ -234,6 +244,67 @@ asan: deps-test
 demo: deps-test
 	@$(MAKE) --no-print-directory all
 	@BIN=$(abspath $(BIN)) MAKE="$(MAKE)" example/demo.sh
+
+# Fuzzing (tests/fuzz/, README-fuzz.md): a libFuzzer target per parser of
+# untrusted input, built with clang, ASan and UBSan in their own tree,
+# whatever CC and CFLAGS say; the same objects link with a standalone
+# driver (tests/fuzz/replay.c) that `make check` runs over the committed
+# corpora and past crashes (tests/it/0040-fuzz-replay.sh). `make fuzz`
+# runs each target for FUZZ_TIME seconds (FUZZ=name,... picks targets).
+FUZZ_BUILD  := build-fuzz
+FUZZ_TIME   ?= 60
+FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all
+# -Wno-string-conversion: clang's name for the `assert(x || !"why")` idiom.
+FUZZ_MAKE   := $(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang \
+	BIN=$(FUZZ_BUILD)/kafkaaggregator \
+	CFLAGS="-O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) \
+	-fsanitize=fuzzer-no-link -Wno-string-conversion" \
+	LDFLAGS="$(FUZZ_SAN)"
+FUZZ_NAMES  := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_HELPER_SRCS := tests/fuzz/common.c
+GOLDEN_AGENT_SRCS := $(shell tests/fuzz/golden-agents.sh)
+FUZZ_OBJS = $(FUZZ_HELPER_SRCS:%.c=$(BUILD)/%.o) \
+	$(GOLDEN_AGENT_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/fuzz/golden_agents.o
+FUZZ_CC = $(CC) $(BASE_CFLAGS) $(INC_tests) -Itests/fuzz $(TEST_WARN) \
+	$(PKG_CFLAGS) $(CFLAGS)
+
+fuzz-replay: deps-test
+	+@$(FUZZ_MAKE) fuzz-replay-bins
+
+fuzz: deps-fuzz
+	+@$(FUZZ_MAKE) fuzz-bins
+	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_TIME=$(FUZZ_TIME) tests/fuzz/run.sh
+
+# Inside $(FUZZ_MAKE) only.
+fuzz-bins: $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
+fuzz-replay-bins: $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
+
+$(BUILD)/fuzz/golden_agents.c: tests/fuzz/golden-agents.sh \
+		$(wildcard tests/golden/*/expected/*.c)
+	@mkdir -p $(@D)
+	$(Q)tests/fuzz/golden-agents.sh --table >$@
+
+$(BUILD)/fuzz/%.o: $(BUILD)/fuzz/%.c | deps
+	$(Q)$(FUZZ_CC) -c $< -o $@
+
+$(BUILD)/tests/fuzz/%.o: tests/fuzz/%.c | deps
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(FUZZ_CC) -c $< -o $@
+
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_OBJS) $(LIBS)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(LIBS) \
+		$(PKG_LIBS)
+
+$(BUILD)/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o \
+		$(BUILD)/tests/fuzz/replay.o $(FUZZ_OBJS) $(LIBS)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/tests/fuzz/replay.o \
+		$(FUZZ_OBJS) $(LIBS) $(PKG_LIBS)
+
+.SECONDARY: $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz/fuzz_%.o) $(FUZZ_OBJS) \
+	$(BUILD)/tests/fuzz/replay.o
 
 # `make bench` (SPEC §14): benchmark programs linked with the runtime and
 # the golden example agent, then tests/bench/run.sh, which prints a table
@@ -278,6 +349,6 @@ lint:
 		$(INC_tools) $(LAYERS)
 
 clean:
-	rm -rf $(BUILD) build-asan $(BIN)
+	rm -rf $(BUILD) build-asan $(FUZZ_BUILD) $(BIN)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

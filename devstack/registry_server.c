@@ -90,6 +90,15 @@ reply_error(reply_t *rep, int code, const char *fmt, ...)
         rep->status = (unsigned)(code >= 10000 ? code / 100 : code);
         json_decref(rep->json);
         rep->json = json_pack("{s:i,s:s}", "error_code", code, "message", msg);
+        if (!rep->json) {
+                /* Not UTF-8 (a name cut inside a character by the
+                 * buffer): what is not ASCII becomes '?'. */
+                for (char *c = msg; *c; c++)
+                        if ((unsigned char)*c >= 0x80)
+                                *c = '?';
+                rep->json = json_pack("{s:i,s:s}", "error_code", code,
+                                      "message", msg);
+        }
 }
 
 static void reply_json(reply_t *rep, json_t *json)
@@ -873,6 +882,16 @@ static bool pct_decode(char *seg)
         return true;
 }
 
+/* Whether s is UTF-8, as every name must be to go into a JSON answer. */
+static bool utf8_ok(const char *s)
+{
+        json_t *probe = json_string(s);
+        bool ok = probe != NULL;
+
+        json_decref(probe);
+        return ok;
+}
+
 /* Splits the raw path (MHD leaves it escaped, see the unescaper). */
 static void handle(ka_registry_server_t *srv, const char *method,
                    const char *url, const request_t *req, reply_t *rep)
@@ -891,7 +910,7 @@ static void handle(ka_registry_server_t *srv, const char *method,
                 next = strchr(c, '/');
                 if (next)
                         *next++ = '\0';
-                if (n == MAX_SEGMENTS || !*c || !pct_decode(c)) {
+                if (n == MAX_SEGMENTS || !*c || !pct_decode(c) || !utf8_ok(c)) {
                         not_found_path(rep);
                         free(path);
                         return;
@@ -907,12 +926,11 @@ static void handle(ka_registry_server_t *srv, const char *method,
         free(path);
 }
 
-static enum MHD_Result send_reply(struct MHD_Connection *conn, reply_t *rep)
+/* The body of rep as text (taken from rep, malloc'd); NULL when out of
+ * memory. */
+static char *reply_text(reply_t *rep)
 {
-        struct MHD_Response *resp;
-        enum MHD_Result ret;
         char *text = rep->text;
-        const char *type = CONTENT_TYPE;
 
         if (!text && rep->json)
                 text = json_dumps(rep->json, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -921,10 +939,20 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, reply_t *rep)
                 text = strdup("{\"error_code\":500,\"message\":\"out of "
                               "memory\"}");
                 rep->status = 500;
-                if (!text)
-                        return MHD_NO;
         }
         rep->text = NULL;
+        return text;
+}
+
+static enum MHD_Result send_reply(struct MHD_Connection *conn, reply_t *rep)
+{
+        struct MHD_Response *resp;
+        enum MHD_Result ret;
+        char *text = reply_text(rep);
+        const char *type = CONTENT_TYPE;
+
+        if (!text)
+                return MHD_NO;
         resp = MHD_create_response_from_buffer(strlen(text), text,
                                                MHD_RESPMEM_MUST_FREE);
         if (!resp) {
@@ -966,6 +994,35 @@ static bool append_body(request_t *req, const char *data, size_t len)
         return true;
 }
 
+/* The answer to a request whose body has been gathered. */
+static void respond(ka_registry_server_t *srv, const char *method,
+                    const char *url, const request_t *req, reply_t *rep)
+{
+        if (req->too_large)
+                reply_error(rep, 413, "request body over %u bytes", MAX_BODY);
+        else if (req->oom)
+                reply_error(rep, 500, "out of memory");
+        else
+                handle(srv, method, url, req, rep);
+        ka_debug("registry: %s %s: %u", method, url, rep->status);
+}
+
+unsigned ka_registry_server_handle(ka_registry_server_t *srv,
+                                   const char *method, const char *path,
+                                   const char *body, size_t len, char **reply)
+{
+        request_t req = {0};
+        reply_t rep = {0};
+
+        if (len)
+                append_body(&req, body, len);
+        respond(srv, method, path, &req, &rep);
+        *reply = reply_text(&rep);
+        json_decref(rep.json);
+        free(req.body);
+        return rep.status;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                   const char *url, const char *method,
                                   const char *version, const char *upload,
@@ -989,13 +1046,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                 *upload_size = 0;
                 return MHD_YES;
         }
-        if (req->too_large)
-                reply_error(&rep, 413, "request body over %u bytes", MAX_BODY);
-        else if (req->oom)
-                reply_error(&rep, 500, "out of memory");
-        else
-                handle(srv, method, url, req, &rep);
-        ka_debug("registry: %s %s: %u", method, url, rep.status);
+        respond(srv, method, url, req, &rep);
         ret = send_reply(conn, &rep);
         json_decref(rep.json);
         free(rep.text);
@@ -1065,19 +1116,28 @@ static int listen_on(uint16_t port, uint16_t *bound, char *errstr,
         return fd;
 }
 
+ka_registry_server_t *ka_registry_server_new_detached(void)
+{
+        ka_registry_server_t *srv = calloc(1, sizeof(*srv));
+
+        if (!srv)
+                return NULL;
+        srv->level = KA_COMPAT_BACKWARD;
+        pthread_mutex_init(&srv->lock, NULL);
+        return srv;
+}
+
 ka_registry_server_t *ka_registry_server_new(uint16_t port, char *errstr,
                                              size_t errstr_size)
 {
         ka_registry_server_t *srv;
         int fd;
 
-        srv = calloc(1, sizeof(*srv));
+        srv = ka_registry_server_new_detached();
         if (!srv) {
                 snprintf(errstr, errstr_size, "out of memory");
                 return NULL;
         }
-        srv->level = KA_COMPAT_BACKWARD;
-        pthread_mutex_init(&srv->lock, NULL);
         fd = listen_on(port, &srv->port, errstr, errstr_size);
         if (fd < 0) {
                 ka_registry_server_destroy(srv);

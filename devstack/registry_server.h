@@ -54,6 +54,24 @@ typedef struct ka_registry_server_s ka_registry_server_t;
 ka_registry_server_t *ka_registry_server_new(uint16_t port, char *errstr,
                                              size_t errstr_size);
 
+/*
+ * A registry that listens nowhere: requests reach it through
+ * ka_registry_server_handle() only (tests, fuzzing). Free it with
+ * ka_registry_server_destroy(). NULL when out of memory.
+ */
+ka_registry_server_t *ka_registry_server_new_detached(void);
+
+/*
+ * Answers one request as the HTTP server does: method ("GET", "POST",
+ * ...), path the URL path as it arrives (still percent-escaped, without
+ * the query), and the body, len bytes (NUL not needed). Returns the HTTP
+ * status and stores the response body (malloc'd, the caller frees it) in
+ * *reply; NULL only when out of memory. Takes the server's lock.
+ */
+unsigned ka_registry_server_handle(ka_registry_server_t *srv,
+                                   const char *method, const char *path,
+                                   const char *body, size_t len, char **reply);
+
 /* The port it listens on (the ephemeral one when started with 0). */
 uint16_t ka_registry_server_port(const ka_registry_server_t *srv);
 

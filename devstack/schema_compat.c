@@ -3,6 +3,7 @@
  * Schema Registry's compatibility levels on top of it.
  */
 #include "schema_compat.h"
+#include "hash.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +18,16 @@ typedef struct pair_s {
 typedef struct ctx_s {
         pair_t *active; /* pairs under check: recursion ends there */
         size_t nactive, active_cap;
+        /*
+         * Named pairs found compatible, in order, and a hash index of them:
+         * a named type used twice in another, used twice in another, ...
+         * would otherwise be checked 2^depth times. A union branch tried
+         * in vain takes back what it added (it may have relied on pairs
+         * under check that then failed).
+         */
+        pair_t *proven;
+        size_t nproven, proven_cap;
+        ka_ptrmap_t index; /* pair -> its place in proven, maybe stale */
         char path[512];
         size_t pathlen;
         int quiet; /* > 0 while trying union branches */
@@ -113,27 +124,38 @@ static bool names_match(const ka_avro_node_t *reader,
 static bool check(ctx_t *ctx, const ka_avro_node_t *reader,
                   const ka_avro_node_t *writer);
 
-static const ka_avro_field_t *writer_field(const ka_avro_node_t *writer,
+/* The writer's field that rf reads: by name, else by one of its aliases.
+ * byname maps the writer's field names to its fields. */
+static const ka_avro_field_t *writer_field(const ka_strmap_t *byname,
                                            const ka_avro_field_t *rf)
 {
-        for (size_t i = 0; i < writer->nfields; i++)
-                if (!strcmp(writer->fields[i].name, rf->name))
-                        return &writer->fields[i];
-        for (size_t a = 0; a < rf->naliases; a++)
-                for (size_t i = 0; i < writer->nfields; i++)
-                        if (!strcmp(writer->fields[i].name, rf->aliases[a]))
-                                return &writer->fields[i];
-        return NULL;
+        const ka_avro_field_t *wf = ka_strmap_get(byname, rf->name);
+
+        for (size_t a = 0; !wf && a < rf->naliases; a++)
+                wf = ka_strmap_get(byname, rf->aliases[a]);
+        return wf;
 }
 
 static bool check_record(ctx_t *ctx, const ka_avro_node_t *reader,
                          const ka_avro_node_t *writer)
 {
-        for (size_t i = 0; i < reader->nfields; i++) {
+        ka_strmap_t byname = {0};
+        bool ok = true;
+
+        /* A map, not a search per field: records of 100k fields come in
+         * from registry clients. Field names are unique in a record. */
+        for (size_t i = 0; i < writer->nfields; i++) {
+                if (ka_strmap_put(&byname, writer->fields[i].name,
+                                  (void *)&writer->fields[i],
+                                  NULL) == KA_ERR_NOMEM) {
+                        ka_strmap_release(&byname);
+                        return fail(ctx, "out of memory");
+                }
+        }
+        for (size_t i = 0; ok && i < reader->nfields; i++) {
                 const ka_avro_field_t *rf = &reader->fields[i];
-                const ka_avro_field_t *wf = writer_field(writer, rf);
+                const ka_avro_field_t *wf = writer_field(&byname, rf);
                 size_t old = push(ctx, "/fields/%s", rf->name);
-                bool ok;
 
                 if (wf)
                         ok = check(ctx, rf->type, wf->type);
@@ -144,44 +166,193 @@ static bool check_record(ctx_t *ctx, const ka_avro_node_t *reader,
                                   "default and the writer lacks it",
                                   rf->name, reader->fullname);
                 pop(ctx, old);
-                if (!ok)
-                        return false;
         }
-        return true;
+        ka_strmap_release(&byname);
+        return ok;
 }
 
 static bool check_enum(ctx_t *ctx, const ka_avro_node_t *reader,
                        const ka_avro_node_t *writer)
 {
+        ka_strmap_t symbols = {0};
+        bool ok = true;
+
         if (reader->enum_default)
                 return true;
-        for (size_t i = 0; i < writer->nsymbols; i++) {
-                size_t k;
-
-                for (k = 0; k < reader->nsymbols; k++)
-                        if (!strcmp(reader->symbols[k], writer->symbols[i]))
-                                break;
-                if (k == reader->nsymbols)
-                        return fail(ctx,
-                                    "writer symbol '%s' of enum '%s' is "
-                                    "missing in the reader",
-                                    writer->symbols[i], reader->fullname);
+        for (size_t k = 0; k < reader->nsymbols; k++) {
+                if (ka_strmap_put(&symbols, reader->symbols[k],
+                                  (void *)reader->symbols[k],
+                                  NULL) == KA_ERR_NOMEM) {
+                        ka_strmap_release(&symbols);
+                        return fail(ctx, "out of memory");
+                }
         }
+        for (size_t i = 0; ok && i < writer->nsymbols; i++)
+                if (!ka_strmap_get(&symbols, writer->symbols[i]))
+                        ok = fail(ctx,
+                                  "writer symbol '%s' of enum '%s' is "
+                                  "missing in the reader",
+                                  writer->symbols[i], reader->fullname);
+        ka_strmap_release(&symbols);
+        return ok;
+}
+
+/* A name of a reader union's branch: its unqualified name or an alias. */
+typedef struct branch_key_s {
+        const char *key;
+        size_t branch;
+} branch_key_t;
+
+static int key_cmp(const void *a, const void *b)
+{
+        const branch_key_t *x = a, *y = b;
+        int c = strcmp(x->key, y->key);
+
+        if (c)
+                return c;
+        return x->branch < y->branch ? -1 : x->branch > y->branch;
+}
+
+/*
+ * Which branches of a reader union may read a writer type. Only a branch
+ * of its unqualified name, or with an alias naming its fullname, can read
+ * a named type; an unnamed type, only an unnamed branch, of which a union
+ * has a handful (each unnamed type once). Built once for a union read
+ * against a writer union, so that matching every writer branch does not
+ * try every reader branch: unions of 20k records come from registry
+ * clients too.
+ */
+typedef struct union_index_s {
+        branch_key_t *names, *aliases; /* sorted */
+        size_t nnames, naliases;
+        size_t unnamed[KA_AVRO_FIXED + 1];
+        size_t nunnamed;
+} union_index_t;
+
+static bool index_union(union_index_t *ix, const ka_avro_node_t *u)
+{
+        size_t nal = 0;
+
+        memset(ix, 0, sizeof(*ix));
+        for (size_t i = 0; i < u->nbranches; i++)
+                nal += u->branches[i]->naliases;
+        ix->names = malloc((u->nbranches + 1) * sizeof(*ix->names));
+        ix->aliases = malloc((nal + 1) * sizeof(*ix->aliases));
+        if (!ix->names || !ix->aliases)
+                return false;
+        for (size_t i = 0; i < u->nbranches; i++) {
+                const ka_avro_node_t *b = u->branches[i];
+
+                if (!b->fullname) {
+                        if (ix->nunnamed < KA_ARRAY_SIZE(ix->unnamed))
+                                ix->unnamed[ix->nunnamed++] = i;
+                        continue;
+                }
+                ix->names[ix->nnames++] = (branch_key_t){b->name, i};
+                for (size_t a = 0; a < b->naliases; a++)
+                        ix->aliases[ix->naliases++] =
+                                (branch_key_t){b->aliases[a], i};
+        }
+        qsort(ix->names, ix->nnames, sizeof(*ix->names), key_cmp);
+        qsort(ix->aliases, ix->naliases, sizeof(*ix->aliases), key_cmp);
         return true;
+}
+
+static void index_release(union_index_t *ix)
+{
+        free(ix->names);
+        free(ix->aliases);
+}
+
+/* The first of keys[0..n) whose key is key, or NULL. */
+static const branch_key_t *first_key(const branch_key_t *keys, size_t n,
+                                     const char *key)
+{
+        size_t lo = 0, hi = n;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (strcmp(keys[mid].key, key) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo < n && !strcmp(keys[lo].key, key) ? &keys[lo] : NULL;
+}
+
+/* One reader branch tried (quietly) against writer; what it proved is
+ * taken back when it fails. */
+static bool try_branch(ctx_t *ctx, const ka_avro_node_t *branch,
+                       const ka_avro_node_t *writer)
+{
+        size_t mark = ctx->nproven;
+
+        if (check(ctx, branch, writer))
+                return true;
+        ctx->nproven = mark;
+        return false;
+}
+
+/* Whether a candidate branch of reader (indexed by ix) reads writer,
+ * which is not a union. */
+static bool union_reads(ctx_t *ctx, const ka_avro_node_t *reader,
+                        const union_index_t *ix, const ka_avro_node_t *writer)
+{
+        const branch_key_t *k, *end;
+
+        if (!writer->fullname) {
+                for (size_t i = 0; i < ix->nunnamed; i++)
+                        if (try_branch(ctx, reader->branches[ix->unnamed[i]],
+                                       writer))
+                                return true;
+                return false;
+        }
+        for (k = first_key(ix->names, ix->nnames, writer->name),
+            end = ix->names + ix->nnames;
+             k && k < end && !strcmp(k->key, writer->name); k++)
+                if (try_branch(ctx, reader->branches[k->branch], writer))
+                        return true;
+        for (k = first_key(ix->aliases, ix->naliases, writer->fullname),
+            end = ix->aliases + ix->naliases;
+             k && k < end && !strcmp(k->key, writer->fullname); k++)
+                if (try_branch(ctx, reader->branches[k->branch], writer))
+                        return true;
+        return false;
 }
 
 static bool check_union_writer(ctx_t *ctx, const ka_avro_node_t *reader,
                                const ka_avro_node_t *writer)
 {
-        for (size_t i = 0; i < writer->nbranches; i++) {
-                size_t old = push(ctx, "/%zu", i);
-                bool ok = check(ctx, reader, writer->branches[i]);
+        union_index_t ix;
+        char desc[300];
+        bool ok = true;
 
-                pop(ctx, old);
-                if (!ok)
-                        return false;
+        if (reader->type == KA_AVRO_UNION && !index_union(&ix, reader)) {
+                index_release(&ix);
+                return fail(ctx, "out of memory");
         }
-        return true;
+        for (size_t i = 0; ok && i < writer->nbranches; i++) {
+                const ka_avro_node_t *wb = writer->branches[i];
+                size_t old = push(ctx, "/%zu", i);
+
+                if (reader->type != KA_AVRO_UNION) {
+                        ok = check(ctx, reader, wb);
+                } else {
+                        ctx->quiet++;
+                        ok = union_reads(ctx, reader, &ix, wb);
+                        ctx->quiet--;
+                        if (!ok)
+                                fail(ctx,
+                                     "no branch of the reader's union reads "
+                                     "writer type %s",
+                                     describe(wb, desc, sizeof(desc)));
+                }
+                pop(ctx, old);
+        }
+        if (reader->type == KA_AVRO_UNION)
+                index_release(&ix);
+        return ok;
 }
 
 static bool check_union_reader(ctx_t *ctx, const ka_avro_node_t *reader,
@@ -191,7 +362,7 @@ static bool check_union_reader(ctx_t *ctx, const ka_avro_node_t *reader,
 
         ctx->quiet++;
         for (size_t i = 0; i < reader->nbranches; i++) {
-                if (check(ctx, reader->branches[i], writer)) {
+                if (try_branch(ctx, reader->branches[i], writer)) {
                         ctx->quiet--;
                         return true;
                 }
@@ -199,6 +370,35 @@ static bool check_union_reader(ctx_t *ctx, const ka_avro_node_t *reader,
         ctx->quiet--;
         return fail(ctx, "no branch of the reader's union reads writer type %s",
                     describe(writer, desc, sizeof(desc)));
+}
+
+static bool same_pair(pair_t a, pair_t b)
+{
+        return a.reader == b.reader && a.writer == b.writer;
+}
+
+static bool proven(const ctx_t *ctx, pair_t pair)
+{
+        size_t idx;
+
+        return ka_ptrmap_get(&ctx->index, pair.reader, pair.writer, &idx) &&
+               idx < ctx->nproven && same_pair(ctx->proven[idx], pair);
+}
+
+static bool memo_add(ctx_t *ctx, pair_t pair)
+{
+        if (ctx->nproven == ctx->proven_cap) {
+                size_t cap = ctx->proven_cap ? ctx->proven_cap * 2 : 64;
+                pair_t *p = realloc(ctx->proven, cap * sizeof(*p));
+
+                if (!p)
+                        return false;
+                ctx->proven = p;
+                ctx->proven_cap = cap;
+        }
+        ctx->proven[ctx->nproven] = pair;
+        return !ka_ptrmap_put(&ctx->index, pair.reader, pair.writer,
+                              ctx->nproven++);
 }
 
 static bool active(const ctx_t *ctx, const ka_avro_node_t *reader,
@@ -211,8 +411,8 @@ static bool active(const ctx_t *ctx, const ka_avro_node_t *reader,
         return false;
 }
 
-static bool check_named(ctx_t *ctx, const ka_avro_node_t *reader,
-                        const ka_avro_node_t *writer)
+static bool check_named_once(ctx_t *ctx, const ka_avro_node_t *reader,
+                             const ka_avro_node_t *writer)
 {
         bool ok;
 
@@ -251,6 +451,18 @@ static bool check_named(ctx_t *ctx, const ka_avro_node_t *reader,
         ok = check_record(ctx, reader, writer);
         ctx->nactive--;
         return ok;
+}
+
+static bool check_named(ctx_t *ctx, const ka_avro_node_t *reader,
+                        const ka_avro_node_t *writer)
+{
+        pair_t pair = {reader, writer};
+
+        if (proven(ctx, pair))
+                return true;
+        if (!check_named_once(ctx, reader, writer))
+                return false;
+        return memo_add(ctx, pair) || fail(ctx, "out of memory");
 }
 
 static bool check(ctx_t *ctx, const ka_avro_node_t *reader,
@@ -296,6 +508,8 @@ ka_err_t ka_schema_compat_nodes(const ka_avro_node_t *reader,
         bool ok = check(&ctx, reader, writer);
 
         free(ctx.active);
+        free(ctx.proven);
+        ka_ptrmap_release(&ctx.index);
         if (ok)
                 return KA_OK;
         if (!ctx.reported && why && why_size)

@@ -6,6 +6,7 @@
  * by ka_config_expand().
  */
 #include "config.h"
+#include "names.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -55,8 +56,9 @@ static ka_config_pos_t pos_of(const yaml_node_t *node)
         return pos_of_mark(node->start_mark);
 }
 
-static void vformat(const char *path, ka_config_pos_t pos, char *errstr,
-                    size_t errstr_size, const char *fmt, va_list ap)
+__attribute__((format(printf, 5, 0))) static void
+vformat(const char *path, ka_config_pos_t pos, char *errstr, size_t errstr_size,
+        const char *fmt, va_list ap)
 {
         int n;
 
@@ -1130,6 +1132,19 @@ static bool parse_topic(loader_t *ld, const yaml_node_t *node,
         if (!get_aggregated_name(ld, vals[T_NAME], &topic->name))
                 return false;
         topic->pos = pos_of(vals[T_NAME]);
+        /* SPEC §8 names the aggregated record after the topic, every
+         * character outside [A-Za-z0-9_] as '_'; that much of an Avro
+         * name it is, but for a leading digit. */
+        if (is_digit(topic->name[0])) {
+                char *record = ka_names_record_name(topic->name);
+
+                fail(ld, vals[T_NAME],
+                     "aggregated topic '%s' would name its Avro record '%s', "
+                     "and an Avro name cannot begin with a digit",
+                     topic->name, record ? record : topic->name);
+                free(record);
+                return false;
+        }
 
         topic->window_ms = 1000;
         topic->expiration_ms = 0;
@@ -1336,6 +1351,10 @@ static char *read_file(const char *path, size_t *len)
         return buf;
 }
 
+static ka_config_t *load_text(const char *path, const char *buf, size_t len,
+                              ka_config_errors_t *errors, char *errstr,
+                              size_t errstr_size);
+
 ka_config_t *ka_config_load(const char *path, char *errstr, size_t errstr_size)
 {
         return ka_config_load_each(path, NULL, errstr, errstr_size);
@@ -1345,11 +1364,7 @@ ka_config_t *ka_config_load_each(const char *path, ka_config_errors_t *errors,
                                  char *errstr, size_t errstr_size)
 {
         loader_t ld = {path, NULL, errstr, errstr_size, errors};
-        yaml_document_t doc, extra;
-        bool have_doc = false, ok = false;
-        yaml_parser_t parser;
         ka_config_t *cfg;
-        yaml_node_t *root;
         size_t len = 0;
         char *buf;
 
@@ -1359,16 +1374,37 @@ ka_config_t *ka_config_load_each(const char *path, ka_config_errors_t *errors,
                         "cannot read the file: %s", strerror(errno));
                 return NULL;
         }
+        cfg = load_text(path, buf, len, errors, errstr, errstr_size);
+        free(buf);
+        return cfg;
+}
+
+ka_config_t *ka_config_load_buffer(const char *path, const char *buf,
+                                   size_t len, char *errstr, size_t errstr_size)
+{
+        return load_text(path, buf, len, NULL, errstr, errstr_size);
+}
+
+static ka_config_t *load_text(const char *path, const char *buf, size_t len,
+                              ka_config_errors_t *errors, char *errstr,
+                              size_t errstr_size)
+{
+        loader_t ld = {path, NULL, errstr, errstr_size, errors};
+        yaml_document_t doc, extra;
+        bool have_doc = false, ok = false;
+        yaml_parser_t parser;
+        ka_config_t *cfg;
+        yaml_node_t *root;
+
         cfg = calloc(1, sizeof(*cfg));
         if (!cfg || !(cfg->path = strdup(path))) {
                 fail_at(&ld, (ka_config_pos_t){0, 0}, "out of memory");
                 free(cfg);
-                free(buf);
                 return NULL;
         }
         if (!yaml_parser_initialize(&parser)) {
                 fail_at(&ld, (ka_config_pos_t){0, 0}, "out of memory");
-                goto out_buf;
+                goto out_cfg;
         }
         yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
         if (!yaml_parser_load(&parser, &doc)) {
@@ -1401,8 +1437,7 @@ out:
         if (have_doc)
                 yaml_document_delete(&doc);
         yaml_parser_delete(&parser);
-out_buf:
-        free(buf);
+out_cfg:
         if (!ok) {
                 ka_config_destroy(cfg);
                 return NULL;
@@ -1738,6 +1773,26 @@ ka_err_t ka_config_expand(ka_config_t *cfg, const char *const *topics,
                                         "aggregated topic name '%.300s' for "
                                         "'%s' is longer than 249 characters",
                                         name, m[t].topics[i]);
+                                free(name);
+                                free(source);
+                                err = KA_ERR_INVALID;
+                                if (!errors)
+                                        goto out;
+                                ka_config_errors_add(errors, err, errstr);
+                                continue;
+                        }
+                        /* As for a name written out (parse_topic). */
+                        if (is_digit(name[0])) {
+                                char *record = ka_names_record_name(name);
+
+                                ka_config_errorf(
+                                        cfg, tmpl->pos, errstr, errstr_size,
+                                        "aggregated topic '%s' for '%s' would "
+                                        "name its Avro record '%s', and an "
+                                        "Avro name cannot begin with a digit",
+                                        name, m[t].topics[i],
+                                        record ? record : name);
+                                free(record);
                                 free(name);
                                 free(source);
                                 err = KA_ERR_INVALID;

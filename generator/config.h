@@ -211,6 +211,12 @@ void ka_config_errors_add(ka_config_errors_t *errors, ka_err_t err,
 ka_config_t *ka_config_load_each(const char *path, ka_config_errors_t *errors,
                                  char *errstr, size_t errstr_size);
 
+/* ka_config_load() of the text buf[0..len) (need not be NUL-terminated);
+ * path only names it in messages. */
+ka_config_t *ka_config_load_buffer(const char *path, const char *buf,
+                                   size_t len, char *errstr,
+                                   size_t errstr_size);
+
 /* Frees cfg and everything it holds; NULL is a no-op. */
 void ka_config_destroy(ka_config_t *cfg);
 

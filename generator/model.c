@@ -4,6 +4,7 @@
  * the templates only print what this builds.
  */
 #include "model.h"
+#include "hash.h"
 #include "names.h"
 
 #include <stdarg.h>
@@ -386,6 +387,9 @@ json_t *ka_model_agent(const ka_config_t *cfg, const ka_config_topic_t *topic,
         json_t *schema = NULL;
         size_t nrow = 0, narr = 0, run_from = 0;
         char *schema_json = NULL;
+        /* Output names taken so far: a map, as sources may have 100k
+         * fields. */
+        ka_strmap_t out_names = {0};
 
         *record_schema = NULL;
         array_type =
@@ -435,6 +439,7 @@ json_t *ka_model_agent(const ka_config_t *cfg, const ka_config_topic_t *topic,
                         bool agg = aggregated(topic, src, f);
                         const char *out_name;
                         json_t *entry;
+                        ka_err_t err;
 
                         if (agg || f == tf) {
                                 has_branch |= f->nullable;
@@ -457,18 +462,19 @@ json_t *ka_model_agent(const ka_config_t *cfg, const ka_config_topic_t *topic,
                                 continue;
 
                         out_name = ka_config_source_out_name(src, f->name);
-                        for (size_t k = 0; k < json_array_size(outputs); k++) {
-                                if (strcmp(json_string_value(json_object_get(
-                                                   json_array_get(outputs, k),
-                                                   "name")),
-                                           out_name))
-                                        continue;
-                                blame(cfg, field_pos(src, f->name), errstr,
-                                      errstr_size,
-                                      "two aggregated fields are named '%s' "
-                                      "in the output of '%s' (rename one "
-                                      "with map)",
-                                      out_name, topic->name);
+                        err = ka_strmap_put(&out_names, out_name, (void *)f,
+                                            NULL);
+                        if (err) {
+                                if (err == KA_ERR_NOMEM)
+                                        snprintf(errstr, errstr_size,
+                                                 "out of memory");
+                                else
+                                        blame(cfg, field_pos(src, f->name),
+                                              errstr, errstr_size,
+                                              "two aggregated fields are "
+                                              "named '%s' in the output of "
+                                              "'%s' (rename one with map)",
+                                              out_name, topic->name);
                                 json_decref(members);
                                 json_decref(steps);
                                 json_decref(fields);
@@ -609,6 +615,7 @@ json_t *ka_model_agent(const ka_config_t *cfg, const ka_config_topic_t *topic,
         }
 
 out:
+        ka_strmap_release(&out_names);
         json_decref(schema);
         json_decref(srcs);
         json_decref(ops);

@@ -1025,8 +1025,11 @@ static bool render_nodes(struct render *r, const ka_mustache_t *tpl,
                         buf_add(&r->out, tpl->src + node->off, node->len);
                         break;
                 case N_INDENT:
-                        buf_add(&r->out, r->indent.p + ind_from,
-                                r->indent.len - ind_from);
+                        /* At the top level there is no indentation, and
+                         * no buffer: NULL + 0 is undefined in C. */
+                        if (r->indent.len > ind_from)
+                                buf_add(&r->out, r->indent.p + ind_from,
+                                        r->indent.len - ind_from);
                         break;
                 case N_VAR:
                         render_value(r, lookup(r, node),

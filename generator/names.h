@@ -15,8 +15,9 @@
 
 /*
  * The C identifier of an Avro field name: the name itself (Avro names are
- * [A-Za-z_][A-Za-z0-9_]*), with '_' appended when it is a C keyword and "f"
- * prepended when it begins with an underscore (reserved in C). Two names
+ * [A-Za-z_][A-Za-z0-9_]*), with '_' appended when it is a C keyword or a
+ * macro of the headers generated code includes (ka_names_is_c_macro) and
+ * "f" prepended when it begins with an underscore (reserved in C). Two names
  * can map to one identifier ("int" and "int_"): the generator reports that
  * as an error. A result longer than KA_NAMES_FIELD_MAX is cut to a prefix,
  * '_' and 8 hex digits of a hash (FNV-1a) of the name. Returns a malloc'd
@@ -38,5 +39,13 @@ char *ka_names_record_name(const char *topic);
 /* True for the keywords of C11 (and the few C23 ones a newer compiler may
  * treat as keywords). */
 bool ka_names_is_c_keyword(const char *s);
+
+/*
+ * True for the object-like macros of the C library headers (NULL, EOF,
+ * errno, INT32_MAX, M_PI, stdin, ...: those of the C11 headers on glibc
+ * with _GNU_SOURCE, a fixed list) and for names beginning with KA_ (the
+ * runtime's macros).
+ */
+bool ka_names_is_c_macro(const char *s);
 
 #endif

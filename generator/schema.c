@@ -6,6 +6,7 @@
 #include "schema.h"
 #include "avro_schema.h"
 #include "avro_skip.h"
+#include "hash.h"
 #include "names.h"
 
 #include <stdio.h>
@@ -104,6 +105,9 @@ ka_schema_t *ka_schema_parse(const char *json, char *errstr, size_t errstr_size)
                 ka_avro_schema_parse(json, errstr, errstr_size);
         const ka_avro_node_t *root;
         ka_schema_t *schema = NULL;
+        ka_strmap_t idents = {0}; /* C identifier -> its field */
+        size_t total = 0;         /* skip program entries */
+        ka_schema_field_t *same;
         ka_err_t err;
 
         if (!avro)
@@ -129,16 +133,20 @@ ka_schema_t *ka_schema_parse(const char *json, char *errstr, size_t errstr_size)
                 if (!(f->name = strdup(name)) ||
                     !(f->ident = ka_names_field_ident(name)))
                         goto nomem;
-                for (size_t j = 0; j < i; j++) {
-                        if (strcmp(schema->fields[j].ident, f->ident))
-                                continue;
+                err = ka_strmap_put(&idents, f->ident, f, (void **)&same);
+                if (err == KA_ERR_NOMEM)
+                        goto nomem;
+                if (err) {
                         snprintf(errstr, errstr_size,
                                  "fields '%s' and '%s' map to one C "
                                  "identifier '%s'",
-                                 schema->fields[j].name, name, f->ident);
+                                 same->name, name, f->ident);
                         goto fail;
                 }
                 err = classify(f, root->fields[i].type);
+                /* Every program goes into the agent's source. */
+                if (!err && (total += f->skip_prog_len) > KA_SKIP_MAX_TOTAL)
+                        err = KA_ERR_INVALID;
                 if (err == KA_ERR_NOMEM)
                         goto nomem;
                 if (err) {
@@ -157,6 +165,7 @@ fail:
         ka_schema_destroy(schema);
         schema = NULL;
 out:
+        ka_strmap_release(&idents);
         ka_avro_schema_destroy(avro);
         return schema;
 }

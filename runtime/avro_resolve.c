@@ -67,6 +67,7 @@ struct ka_avro_resolver_s {
         size_t first_array, narrays;
         size_t nops;
         op_t *ops;
+        size_t prog_total; /* entries of every program, while building */
 };
 
 static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
@@ -210,6 +211,11 @@ static bool add_skip(ka_avro_resolver_t *res, const ka_avro_node_t *type,
                 set_err(errstr, errstr_size, "out of memory");
                 return false;
         }
+        if (!err && (res->prog_total += op->prog_len) > KA_SKIP_MAX_TOTAL) {
+                free(op->prog);
+                op->prog = NULL;
+                err = KA_ERR_INVALID;
+        }
         if (err) {
                 set_err(errstr, errstr_size,
                         "writer field '%s': types nested deeper than %d or "
@@ -281,11 +287,28 @@ ka_avro_resolver_t *ka_avro_resolver_new(const char *writer_schema_json,
                                          const ka_agent_source_t *src,
                                          char *errstr, size_t errstr_size)
 {
+        ka_avro_schema_t *schema;
+        ka_avro_resolver_t *res;
+        char why[512];
+
+        if (!(schema = ka_avro_schema_parse(writer_schema_json, why,
+                                            sizeof(why)))) {
+                set_err(errstr, errstr_size, "invalid writer schema: %s", why);
+                return NULL;
+        }
+        res = ka_avro_resolver_new_parsed(schema, src, errstr, errstr_size);
+        ka_avro_schema_destroy(schema);
+        return res;
+}
+
+ka_avro_resolver_t *ka_avro_resolver_new_parsed(const ka_avro_schema_t *schema,
+                                                const ka_agent_source_t *src,
+                                                char *errstr,
+                                                size_t errstr_size)
+{
         ka_avro_resolver_t *res = NULL;
-        ka_avro_schema_t *schema = NULL;
         const ka_avro_node_t *root;
         name_idx_t *names = NULL;
-        char why[512];
         size_t i;
         bool time_found = false;
 
@@ -298,11 +321,6 @@ ka_avro_resolver_t *ka_avro_resolver_new(const char *writer_schema_json,
         res->nfields = src->nfields;
         res->first_array = src->first_array;
         res->narrays = src->narrays;
-        if (!(schema = ka_avro_schema_parse(writer_schema_json, why,
-                                            sizeof(why)))) {
-                set_err(errstr, errstr_size, "invalid writer schema: %s", why);
-                goto fail;
-        }
         root = ka_avro_schema_root(schema);
         if (root->type != KA_AVRO_RECORD) {
                 set_err(errstr, errstr_size,
@@ -365,7 +383,6 @@ fail:
         ka_avro_resolver_destroy(res);
         res = NULL;
 out:
-        ka_avro_schema_destroy(schema);
         free(names);
         return res;
 }

@@ -69,6 +69,15 @@ ka_err_t ka_avro_resolver_decode(const ka_avro_resolver_t *res,
                                  const uint8_t *buf, size_t len, ka_row_t *row,
                                  int64_t *event_ms);
 
+/* ka_avro_resolver_new() of a writer schema parsed already (borrowed for
+ * the call only), so that a caller that also needs its canonical form
+ * parses it once. */
+typedef struct ka_avro_schema_s ka_avro_schema_t;
+ka_avro_resolver_t *ka_avro_resolver_new_parsed(const ka_avro_schema_t *writer,
+                                                const ka_agent_source_t *src,
+                                                char *errstr,
+                                                size_t errstr_size);
+
 /* Frees res; NULL is a no-op. */
 void ka_avro_resolver_destroy(ka_avro_resolver_t *res);
 

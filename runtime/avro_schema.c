@@ -1,9 +1,10 @@
 /*
- * Avro schemas as a whole: avro-c validates the text, then a resolver of
- * our own builds the tree that canonical form and compatibility need
- * (avro-c keeps neither defaults nor aliases).
+ * Avro schemas as a whole: a resolver of our own builds the tree that
+ * canonical form and compatibility need (avro-c keeps neither defaults nor
+ * aliases), then avro-c validates the text as well.
  */
 #include "avro_schema.h"
+#include "hash.h"
 
 #include <avro.h>
 #include <errno.h>
@@ -19,13 +20,24 @@ struct ka_avro_schema_s {
         ka_avro_node_t *root;
         void **allocs; /* every block of the tree, freed together */
         size_t nallocs, allocs_cap;
-        ka_avro_node_t **named; /* definitions, in order of appearance */
-        size_t nnamed, named_cap;
+        ka_strmap_t named; /* fullname -> definition */
 };
 
-/* The parser's state for one schema text. */
+/*
+ * The parser's state for one schema text. Every lookup goes through a
+ * hash map: schemas come from registries, and one of 100k fields or
+ * symbols must not take quadratic time.
+ */
 typedef struct parser_s {
         ka_avro_schema_t *schema;
+        /* enum fullname -> a malloc'd ka_strmap_t of its symbols (each
+         * symbol its own value), for defaults */
+        ka_strmap_t enums;
+        /* (type, default value) -> 1 valid, 2 not: a default is checked
+         * against each branch of a union, and through a union of types
+         * that hold that union again that takes polynomial time of any
+         * degree without a memo (5 KB of schema, hours). */
+        ka_ptrmap_t defaults;
         char *errstr;
         size_t errstr_size;
         bool failed;
@@ -172,34 +184,21 @@ static bool fullname_ok(const char *name)
 static ka_avro_node_t *find_named(const ka_avro_schema_t *s,
                                   const char *fullname)
 {
-        for (size_t i = 0; i < s->nnamed; i++)
-                if (!strcmp(s->named[i]->fullname, fullname))
-                        return s->named[i];
-        return NULL;
+        return ka_strmap_get(&s->named, fullname);
 }
 
 static bool add_named(parser_t *p, ka_avro_node_t *node)
 {
-        ka_avro_schema_t *s = p->schema;
-
-        if (find_named(s, node->fullname)) {
+        switch (ka_strmap_put(&p->schema->named, node->fullname, node, NULL)) {
+        case KA_OK:
+                return true;
+        case KA_ERR_CONFLICT:
                 perr(p, "type '%s' is defined twice", node->fullname);
                 return false;
+        default:
+                perr(p, "out of memory");
+                return false;
         }
-        if (s->nnamed == s->named_cap) {
-                size_t cap = s->named_cap ? s->named_cap * 2 : 8;
-                ka_avro_node_t **named =
-                        realloc(s->named, cap * sizeof(*named));
-
-                if (!named) {
-                        perr(p, "out of memory");
-                        return false;
-                }
-                s->named = named;
-                s->named_cap = cap;
-        }
-        s->named[s->nnamed++] = node;
-        return true;
 }
 
 static ka_avro_node_t *parse(parser_t *p, json_t *j, const char *ns);
@@ -305,9 +304,19 @@ static bool parse_aliases(parser_t *p, ka_avro_node_t *node, json_t *obj,
         return true;
 }
 
-static bool default_ok(const ka_avro_node_t *node, const json_t *def);
+static bool default_ok(parser_t *p, const ka_avro_node_t *node,
+                       const json_t *def);
 
-static bool record_default_ok(const ka_avro_node_t *node, const json_t *def)
+static bool enum_has(const parser_t *p, const ka_avro_node_t *node,
+                     const char *symbol)
+{
+        const ka_strmap_t *symbols = ka_strmap_get(&p->enums, node->fullname);
+
+        return symbols && ka_strmap_get(symbols, symbol);
+}
+
+static bool record_default_ok(parser_t *p, const ka_avro_node_t *node,
+                              const json_t *def)
 {
         if (!json_is_object(def))
                 return false;
@@ -315,14 +324,15 @@ static bool record_default_ok(const ka_avro_node_t *node, const json_t *def)
                 const ka_avro_field_t *f = &node->fields[i];
                 const json_t *v = json_object_get(def, f->name);
 
-                if (v ? !default_ok(f->type, v) : !f->def)
+                if (v ? !default_ok(p, f->type, v) : !f->def)
                         return false;
         }
         return true;
 }
 
 /* Whether def is a valid value of node's type in JSON encoding. */
-static bool default_ok(const ka_avro_node_t *node, const json_t *def)
+static bool default_check(parser_t *p, const ka_avro_node_t *node,
+                          const json_t *def)
 {
         size_t i;
         const char *key;
@@ -355,18 +365,14 @@ static bool default_ok(const ka_avro_node_t *node, const json_t *def)
                  * length check counts UTF-8 bytes, so be lenient. */
                 return json_is_string(def);
         case KA_AVRO_ENUM:
-                if (!json_is_string(def))
-                        return false;
-                for (i = 0; i < node->nsymbols; i++)
-                        if (!strcmp(node->symbols[i], json_string_value(def)))
-                                return true;
-                return false;
+                return json_is_string(def) &&
+                       enum_has(p, node, json_string_value(def));
         case KA_AVRO_ARRAY:
                 if (!json_is_array(def))
                         return false;
                 json_array_foreach(def, i, v)
                 {
-                        if (!default_ok(node->items, v))
+                        if (!default_ok(p, node->items, v))
                                 return false;
                 }
                 return true;
@@ -375,29 +381,46 @@ static bool default_ok(const ka_avro_node_t *node, const json_t *def)
                         return false;
                 json_object_foreach((json_t *)def, key, v)
                 {
-                        if (!default_ok(node->items, v))
+                        if (!default_ok(p, node->items, v))
                                 return false;
                 }
                 return true;
         case KA_AVRO_RECORD:
-                return record_default_ok(node, def);
+                return record_default_ok(p, node, def);
         case KA_AVRO_UNION:
                 /* The specification wants the first branch; Java's Avro
                  * and Confluent accept any, and so do we. */
                 for (i = 0; i < node->nbranches; i++)
-                        if (default_ok(node->branches[i], def))
+                        if (default_ok(p, node->branches[i], def))
                                 return true;
                 return false;
         }
         return false;
 }
 
+static bool default_ok(parser_t *p, const ka_avro_node_t *node,
+                       const json_t *def)
+{
+        size_t known;
+        bool ok;
+
+        if (ka_ptrmap_get(&p->defaults, node, def, &known))
+                return known == 1;
+        ok = default_check(p, node, def);
+        if (ka_ptrmap_put(&p->defaults, node, def, ok ? 1 : 2))
+                perr(p, "out of memory");
+        return ok;
+}
+
 static bool parse_fields(parser_t *p, ka_avro_node_t *node, json_t *obj,
                          const char *space)
 {
         json_t *fields = json_object_get(obj, "fields");
+        ka_strmap_t names = {0};
         ka_avro_field_t *out;
+        ka_err_t err;
         size_t i, n;
+        bool ok = false;
 
         if (!json_is_array(fields)) {
                 perr(p, "record '%s': 'fields' must be an array",
@@ -418,57 +441,65 @@ static bool parse_fields(parser_t *p, ka_avro_node_t *node, json_t *obj,
                 if (!json_is_object(fj) || !json_is_string(name)) {
                         perr(p, "record '%s': field %zu has no name",
                              node->fullname, i + 1);
-                        return false;
+                        goto out;
                 }
                 f->name = sstrdup(p, json_string_value(name));
                 if (!f->name)
-                        return false;
+                        goto out;
                 if (!simple_name_ok(f->name, strlen(f->name))) {
                         perr(p, "record '%s': invalid field name '%s'",
                              node->fullname, f->name);
-                        return false;
+                        goto out;
                 }
-                for (size_t k = 0; k < i; k++) {
-                        if (!strcmp(out[k].name, f->name)) {
-                                perr(p, "record '%s': field '%s' appears twice",
-                                     node->fullname, f->name);
-                                return false;
-                        }
+                err = ka_strmap_put(&names, f->name, f, NULL);
+                if (err == KA_ERR_CONFLICT) {
+                        perr(p, "record '%s': field '%s' appears twice",
+                             node->fullname, f->name);
+                        goto out;
+                }
+                if (err) {
+                        perr(p, "out of memory");
+                        goto out;
                 }
                 if (!json_object_get(fj, "type")) {
                         perr(p, "record '%s': field '%s' has no type",
                              node->fullname, f->name);
-                        return false;
+                        goto out;
                 }
                 f->type = parse(p, json_object_get(fj, "type"), space);
                 if (!f->type)
-                        return false;
+                        goto out;
                 if (!parse_strings(p, json_object_get(fj, "aliases"), "aliases",
                                    f->name, &aliases, &f->naliases))
-                        return false;
+                        goto out;
                 f->aliases = aliases;
                 f->json = fj;
                 f->def = json_object_get(fj, "default");
                 /* Counted before the check: a record default may refer to
                  * this very record's fields. */
                 node->nfields = i + 1;
-                if (f->def && !default_ok(f->type, f->def)) {
+                if (f->def && !default_ok(p, f->type, f->def)) {
                         perr(p,
                              "record '%s': the default of field '%s' is not "
                              "a valid %s",
                              node->fullname, f->name,
                              ka_avro_type_name(f->type->type));
-                        return false;
+                        goto out;
                 }
         }
         node->nfields = n;
-        return true;
+        ok = true;
+out:
+        ka_strmap_release(&names);
+        return ok;
 }
 
 static bool parse_symbols(parser_t *p, ka_avro_node_t *node, json_t *obj)
 {
         json_t *def = json_object_get(obj, "default");
         const char **symbols;
+        ka_strmap_t *set;
+        ka_err_t err;
         size_t n, i;
 
         if (!json_is_array(json_object_get(obj, "symbols"))) {
@@ -479,24 +510,35 @@ static bool parse_symbols(parser_t *p, ka_avro_node_t *node, json_t *obj)
         if (!parse_strings(p, json_object_get(obj, "symbols"), "symbols",
                            node->fullname, &symbols, &n))
                 return false;
+        /* The parser keeps the set of symbols for defaults: this one's
+         * and those of fields of this type. */
+        set = calloc(1, sizeof(*set));
+        if (!set || ka_strmap_put(&p->enums, node->fullname, set, NULL)) {
+                free(set);
+                perr(p, "out of memory");
+                return false;
+        }
         for (i = 0; i < n; i++) {
                 if (!simple_name_ok(symbols[i], strlen(symbols[i]))) {
                         perr(p, "enum '%s': invalid symbol '%s'",
                              node->fullname, symbols[i]);
                         return false;
                 }
-                for (size_t k = 0; k < i; k++) {
-                        if (!strcmp(symbols[k], symbols[i])) {
-                                perr(p, "enum '%s': symbol '%s' appears twice",
-                                     node->fullname, symbols[i]);
-                                return false;
-                        }
+                err = ka_strmap_put(set, symbols[i], (void *)symbols[i], NULL);
+                if (err == KA_ERR_CONFLICT) {
+                        perr(p, "enum '%s': symbol '%s' appears twice",
+                             node->fullname, symbols[i]);
+                        return false;
+                }
+                if (err) {
+                        perr(p, "out of memory");
+                        return false;
                 }
         }
         node->symbols = symbols;
         node->nsymbols = n;
         if (def) {
-                if (!json_is_string(def) || !default_ok(node, def)) {
+                if (!json_is_string(def) || !default_ok(p, node, def)) {
                         perr(p, "enum '%s': the default is not a symbol",
                              node->fullname);
                         return false;
@@ -599,16 +641,14 @@ static ka_avro_node_t *parse_named(parser_t *p, json_t *obj,
         }
 }
 
-static bool same_unnamed(const ka_avro_node_t *a, const ka_avro_node_t *b)
-{
-        return a->type == b->type && !a->fullname;
-}
-
 static ka_avro_node_t *parse_union(parser_t *p, json_t *arr, const char *ns)
 {
         size_t n = json_array_size(arr);
         ka_avro_node_t *node = salloc(p, sizeof(*node));
         const ka_avro_node_t **branches = salloc(p, n * sizeof(*branches));
+        unsigned unnamed = 0; /* bit t: a branch of unnamed type t */
+        ka_strmap_t named = {0};
+        ka_err_t err;
 
         if (!node || !branches)
                 return NULL;
@@ -617,26 +657,37 @@ static ka_avro_node_t *parse_union(parser_t *p, json_t *arr, const char *ns)
                 const ka_avro_node_t *b = parse(p, json_array_get(arr, i), ns);
 
                 if (!b)
-                        return NULL;
+                        goto fail;
                 if (b->type == KA_AVRO_UNION) {
                         perr(p, "a union may not contain a union");
-                        return NULL;
+                        goto fail;
                 }
-                for (size_t k = 0; k < i; k++) {
-                        if (same_unnamed(branches[k], b) ||
-                            (b->fullname && branches[k]->fullname &&
-                             !strcmp(b->fullname, branches[k]->fullname))) {
-                                perr(p, "union has '%s' twice",
-                                     b->fullname ? b->fullname
-                                                 : ka_avro_type_name(b->type));
-                                return NULL;
-                        }
+                if (b->fullname) {
+                        err = ka_strmap_put(&named, b->fullname, (void *)b,
+                                            NULL);
+                } else {
+                        err = unnamed & 1u << b->type ? KA_ERR_CONFLICT : KA_OK;
+                        unnamed |= 1u << b->type;
+                }
+                if (err == KA_ERR_CONFLICT) {
+                        perr(p, "union has '%s' twice",
+                             b->fullname ? b->fullname
+                                         : ka_avro_type_name(b->type));
+                        goto fail;
+                }
+                if (err) {
+                        perr(p, "out of memory");
+                        goto fail;
                 }
                 branches[i] = b;
         }
+        ka_strmap_release(&named);
         node->branches = branches;
         node->nbranches = n;
         return node;
+fail:
+        ka_strmap_release(&named);
+        return NULL;
 }
 
 static ka_avro_node_t *parse_object(parser_t *p, json_t *obj, const char *ns)
@@ -700,7 +751,7 @@ void ka_avro_schema_destroy(ka_avro_schema_t *schema)
         for (size_t i = 0; i < schema->nallocs; i++)
                 free(schema->allocs[i]);
         free(schema->allocs);
-        free(schema->named);
+        ka_strmap_release(&schema->named);
         json_decref(schema->json);
         free(schema);
 }
@@ -731,8 +782,6 @@ ka_avro_schema_t *ka_avro_schema_parse(const char *json, char *errstr,
                 snprintf(errstr, errstr_size, "no schema");
                 return NULL;
         }
-        if (!avro_c_accepts(json, errstr, errstr_size))
-                return NULL;
         p.schema = calloc(1, sizeof(*p.schema));
         if (!p.schema) {
                 snprintf(errstr, errstr_size, "out of memory");
@@ -745,8 +794,22 @@ ka_avro_schema_t *ka_avro_schema_parse(const char *json, char *errstr,
                 return NULL;
         }
         p.schema->root = parse(&p, p.schema->json, NULL);
+        for (size_t i = 0; p.enums.slots && i <= p.enums.mask; i++) {
+                if (!p.enums.slots[i].key)
+                        continue;
+                ka_strmap_release(p.enums.slots[i].value);
+                free(p.enums.slots[i].value);
+        }
+        ka_strmap_release(&p.enums);
+        ka_ptrmap_release(&p.defaults);
         if (!p.schema->root) {
                 perr(&p, "invalid schema");
+                ka_avro_schema_destroy(p.schema);
+                return NULL;
+        }
+        /* avro-c last: it leaks when a schema redefines a named type,
+         * which our own resolution has refused by now. */
+        if (!avro_c_accepts(json, errstr, errstr_size)) {
                 ka_avro_schema_destroy(p.schema);
                 return NULL;
         }
@@ -763,9 +826,8 @@ typedef struct buf_s {
         char *data;
         size_t len, cap;
         bool oom;
-        bool full; /* the normalized form: extra attributes too */
-        const ka_avro_node_t **done; /* named types written out */
-        size_t ndone, done_cap;
+        bool full;        /* the normalized form: extra attributes too */
+        ka_strmap_t done; /* fullnames of named types written out */
 } buf_t;
 
 static void put(buf_t *b, const char *str, size_t len)
@@ -821,23 +883,15 @@ static void put_string(buf_t *b, const char *str)
 
 static bool first_time(buf_t *b, const ka_avro_node_t *node)
 {
-        for (size_t i = 0; i < b->ndone; i++)
-                if (b->done[i] == node)
-                        return false;
-        if (b->ndone == b->done_cap) {
-                size_t cap = b->done_cap ? b->done_cap * 2 : 8;
-                const ka_avro_node_t **done =
-                        realloc(b->done, cap * sizeof(*done));
-
-                if (!done) {
-                        b->oom = true;
-                        return false;
-                }
-                b->done = done;
-                b->done_cap = cap;
+        switch (ka_strmap_put(&b->done, node->fullname, (void *)node, NULL)) {
+        case KA_OK:
+                return true;
+        case KA_ERR_CONFLICT:
+                return false;
+        default:
+                b->oom = true;
+                return false;
         }
-        b->done[b->ndone++] = node;
-        return true;
 }
 
 /* Attributes the canonical form has already, or that never count. */
@@ -999,7 +1053,7 @@ static char *form_of(const ka_avro_schema_t *schema, bool full)
         buf_t b = {.full = full};
 
         canon(&b, schema->root);
-        free(b.done);
+        ka_strmap_release(&b.done);
         if (b.oom) {
                 free(b.data);
                 return NULL;

@@ -78,13 +78,14 @@ struct ka_avro_node_s {
 typedef struct ka_avro_schema_s ka_avro_schema_t;
 
 /*
- * Validates json with avro-c, then resolves it into a tree. Beyond avro-c
- * it checks what resolution depends on: names ([A-Za-z_][A-Za-z0-9_]* per
- * dotted part), no redefined or unknown names, unions without nested
- * unions or two branches of one unnamed type or one name, defaults that
- * match their field's type (a union default may match any branch), and an
- * enum default among the symbols. Returns NULL with the reason in errstr
- * (avro-c's avro_strerror() text when avro-c refuses it).
+ * Resolves json into a tree, then validates it with avro-c as well.
+ * Beyond avro-c it checks what resolution depends on: names
+ * ([A-Za-z_][A-Za-z0-9_]* per dotted part), no redefined or unknown names,
+ * unions without nested unions or two branches of one unnamed type or one
+ * name, defaults that match their field's type (a union default may match
+ * any branch), and an enum default among the symbols. Returns NULL with
+ * the reason in errstr (avro-c's avro_strerror() text when avro-c refuses
+ * what the resolution accepted).
  */
 ka_avro_schema_t *ka_avro_schema_parse(const char *json, char *errstr,
                                        size_t errstr_size);

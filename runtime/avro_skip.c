@@ -26,7 +26,7 @@ static void emit(compiler_t *c, size_t v)
 {
         if (c->err)
                 return;
-        if (v > INT32_MAX) {
+        if (v > INT32_MAX || c->len == KA_SKIP_MAX_PROG) {
                 c->err = KA_ERR_INVALID;
                 return;
         }

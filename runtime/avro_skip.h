@@ -54,6 +54,17 @@ enum {
  */
 #define KA_SKIP_MAX_DEPTH 64
 
+/*
+ * A named type is spelled out at each use (but inside itself), so a small
+ * schema can describe a huge program (a record of two fields of a record
+ * of two fields of ...): a program longer than KA_SKIP_MAX_PROG entries
+ * does not compile, and a caller compiling many of one schema (schema
+ * resolution, the generator) stops at KA_SKIP_MAX_TOTAL entries in all.
+ * Real schemas stay far below both.
+ */
+#define KA_SKIP_MAX_PROG  ((size_t)1 << 18)
+#define KA_SKIP_MAX_TOTAL ((size_t)1 << 20)
+
 /* A type of a resolved schema (avro_schema.h); generated decoders, which
  * only run programs, need not see its definition. */
 typedef struct ka_avro_node_s ka_avro_node_t;
@@ -64,8 +75,9 @@ typedef struct ka_avro_node_s ka_avro_node_t;
  * a KA_SKIP_REF to the enclosing definition, so a recursive type compiles
  * to a finite program; any other repeated use of a named type is spelled
  * out again. type is borrowed. Returns KA_OK, KA_ERR_NOMEM, or
- * KA_ERR_INVALID when types nest deeper than KA_SKIP_MAX_DEPTH or a
- * count or size does not fit an int32_t; on error *prog is NULL.
+ * KA_ERR_INVALID when types nest deeper than KA_SKIP_MAX_DEPTH, the
+ * program would be longer than KA_SKIP_MAX_PROG, or a count or size does
+ * not fit an int32_t; on error *prog is NULL.
  */
 ka_err_t ka_avro_skip_compile(const ka_avro_node_t *type, int32_t **prog,
                               size_t *len);

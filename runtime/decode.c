@@ -107,7 +107,8 @@ static const id_entry_t *learn(ka_decoder_t *dec, int32_t id)
 {
         char errstr[1024];
         const char *schema;
-        char *canonical;
+        ka_avro_schema_t *parsed = NULL;
+        char *canonical = NULL;
         id_entry_t e = {.id = id};
 
         if (!dec->reg) {
@@ -116,25 +117,28 @@ static const id_entry_t *learn(ka_decoder_t *dec, int32_t id)
                         dec->src->topic, (int)id, (int)dec->src->schema_id);
         } else if (!(schema = ka_registry_schema_cached(dec->reg, id))) {
                 return NULL;
-        } else if ((canonical = ka_avro_schema_canonical(schema, errstr,
-                                                         sizeof(errstr)))) {
+        } else if (!(parsed = ka_avro_schema_parse(schema, errstr,
+                                                   sizeof(errstr))) ||
+                   !(canonical = ka_avro_schema_canonical_of(parsed))) {
+                ka_warn("topic %s: schema id %d: %s", dec->src->topic, (int)id,
+                        parsed ? "out of memory" : errstr);
+        } else {
+                /* Parsed once for both: a writer schema may be huge. */
                 e.generated = !strcmp(canonical, dec->src->schema);
-                free(canonical);
                 if (e.generated && dec->fast_id < 0)
                         dec->fast_id = id;
                 if (!e.generated &&
-                    !(e.resolver = ka_avro_resolver_new(
-                              schema, dec->src, errstr, sizeof(errstr))))
+                    !(e.resolver = ka_avro_resolver_new_parsed(
+                              parsed, dec->src, errstr, sizeof(errstr))))
                         ka_warn("topic %s: schema id %d cannot be read: %s",
                                 dec->src->topic, (int)id, errstr);
                 else if (!e.generated)
                         ka_info("topic %s: reading schema id %d through "
                                 "schema resolution",
                                 dec->src->topic, (int)id);
-        } else {
-                ka_warn("topic %s: schema id %d: %s", dec->src->topic, (int)id,
-                        errstr);
         }
+        free(canonical);
+        ka_avro_schema_destroy(parsed);
         return remember(dec, e);
 }
 

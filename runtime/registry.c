@@ -189,15 +189,15 @@ ka_err_t ka_registry_status_error(long status, const char *body, size_t len,
         return err;
 }
 
-static size_t on_body(char *data, size_t size, size_t nmemb, void *opaque)
+/* Appends n bytes to the answer's body; false when it cannot. */
+static bool append_body(ka_registry_t *reg, const char *data, size_t n)
 {
-        ka_registry_t *reg = opaque;
-        size_t n = size * nmemb, cap;
+        size_t cap;
         char *body;
 
         if (n > MAX_BODY - reg->body_len) {
                 reg->body_too_large = true;
-                return 0;
+                return false;
         }
         if (reg->body_len + n + 1 > reg->body_cap) {
                 cap = reg->body_cap ? reg->body_cap : 4096;
@@ -205,14 +205,21 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *opaque)
                         cap *= 2;
                 body = realloc(reg->body, cap);
                 if (!body)
-                        return 0;
+                        return false;
                 reg->body = body;
                 reg->body_cap = cap;
         }
         memcpy(reg->body + reg->body_len, data, n);
         reg->body_len += n;
         reg->body[reg->body_len] = '\0';
-        return n;
+        return true;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *opaque)
+{
+        size_t n = size * nmemb;
+
+        return append_body(opaque, data, n) ? n : 0;
 }
 
 static int on_progress(void *opaque, curl_off_t dltotal, curl_off_t dlnow,
@@ -278,6 +285,35 @@ static bool curl_permanent(CURLcode rc)
         }
 }
 
+/* perform() through opts.transport. */
+static ka_err_t perform_transport(ka_registry_t *reg, const char *method,
+                                  const char *url, const char *payload,
+                                  long *status, bool *retry, char *why,
+                                  size_t why_size)
+{
+        const char *body = NULL;
+        size_t len = 0;
+
+        atomic_fetch_add(&reg->nrequests, 1);
+        *retry = false;
+        if (reg->opts.transport(reg->opts.transport_opaque, method, url,
+                                payload, status, &body, &len)) {
+                set_err(why, why_size, "transport failure");
+                *retry = true;
+                return KA_ERR_TRANSPORT;
+        }
+        if (len && !append_body(reg, body, len)) {
+                if (reg->body_too_large) {
+                        set_err(why, why_size, "response larger than %u bytes",
+                                MAX_BODY);
+                        return KA_ERR_INVALID;
+                }
+                set_err(why, why_size, "out of memory");
+                return KA_ERR_NOMEM;
+        }
+        return KA_OK;
+}
+
 /*
  * One attempt. Returns KA_OK with *status set when an HTTP answer came
  * back (reg->body holds it), else a result with reason in why.
@@ -294,6 +330,9 @@ static ka_err_t perform(ka_registry_t *reg, const char *method, const char *url,
         reg->errbuf[0] = '\0';
         if (reg->body)
                 reg->body[0] = '\0';
+        if (reg->opts.transport)
+                return perform_transport(reg, method, url, payload, status,
+                                         retry, why, why_size);
 
         rc = curl_easy_setopt(curl, CURLOPT_URL, url);
         if (!rc && payload) {
@@ -383,9 +422,14 @@ static ka_err_t request(ka_registry_t *reg, const char *method,
                         *out = json_loadb(reg->body ? reg->body : "",
                                           reg->body_len, 0, &jerr);
                         if (!*out) {
+                                /* jansson quotes the bad token as is. */
+                                char text[sizeof(jerr.text)];
+
+                                copy_printable(text, sizeof(text), jerr.text,
+                                               strlen(jerr.text));
                                 set_err(why, sizeof(why),
                                         "HTTP %ld: malformed JSON answer: %s",
-                                        status, jerr.text);
+                                        status, text);
                                 err = KA_ERR_INVALID;
                         }
                         break;

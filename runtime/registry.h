@@ -17,6 +17,17 @@
 typedef struct ka_registry_s ka_registry_t;
 
 /*
+ * Stands in for HTTP (tests, fuzzing): answers METHOD url (payload is the
+ * JSON body or NULL) with *status and a body of *len bytes at *body, which
+ * stays the callback's (the client copies it at once). Returns KA_OK, or
+ * KA_ERR_TRANSPORT for a failure to connect (retried like one).
+ */
+typedef ka_err_t (*ka_registry_transport_t)(void *opaque, const char *method,
+                                            const char *url,
+                                            const char *payload, long *status,
+                                            const char **body, size_t *len);
+
+/*
  * Client settings. A field that is zero (or negative) takes its default,
  * so that `(ka_registry_opts_t){.max_attempts = 1}` changes one thing.
  */
@@ -37,6 +48,10 @@ typedef struct ka_registry_opts_s {
          * KA_ERR_TRANSPORT ("interrupted") within about 50 ms.
          */
         const volatile sig_atomic_t *cancel;
+        /* When set, every request goes to transport(transport_opaque, ...)
+         * instead of the network. */
+        ka_registry_transport_t transport;
+        void *transport_opaque;
 } ka_registry_opts_t;
 
 /*

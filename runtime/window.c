@@ -5,6 +5,7 @@
  * the offsets still held by open windows (SPEC §6, §10).
  */
 #include "window.h"
+#include "hash.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -101,39 +102,12 @@ struct ka_windows_s {
         ka_windows_stats_t stats;
 };
 
-static uint64_t mix64(uint64_t x)
-{
-        x ^= x >> 30;
-        x *= UINT64_C(0xbf58476d1ce4e5b9);
-        x ^= x >> 27;
-        x *= UINT64_C(0x94d049bb133111eb);
-        x ^= x >> 31;
-        return x;
-}
-
+/* Keyed: message keys come from whoever writes to the source topic, and
+ * an unkeyed hash lets them pick keys that all land in one slot. */
 static uint64_t hash_window(int64_t start, const unsigned char *key, size_t len,
                             bool null_key)
 {
-        const uint64_t k = UINT64_C(0x9e3779b97f4a7c15);
-        uint64_t h = (uint64_t)start * k;
-        uint64_t c;
-
-        if (null_key)
-                return mix64(h);
-        h ^= (uint64_t)len + 1;
-        for (; len >= 8; key += 8, len -= 8) {
-                memcpy(&c, key, 8);
-                h = (h ^ c) * k;
-                h ^= h >> 29;
-        }
-        if (len > 0) {
-                /* Shifts, not memcpy into c: a narrow store followed by a
-                 * wide load of it stalls store forwarding. */
-                for (c = 0; len > 0; len--)
-                        c = c << 8 | key[len - 1];
-                h = (h ^ c) * k;
-        }
-        return mix64(h);
+        return ka_hash_keyed((uint64_t)start, key, len) ^ (uint64_t)null_key;
 }
 
 static bool same_key(const ka_window_t *win, const void *key, size_t keylen)
@@ -621,9 +595,14 @@ static void store_arrays(ka_window_t *win, const ka_row_t *row)
         for (size_t a = 0; a < win->narrays; a++) {
                 const ka_row_array_t *src = &row->arrays[a];
                 win_array_t *arr = &win->arrays[a];
-                double *col = arr->vals + win->count;
+                double *col;
                 size_t i;
 
+                /* No element yet: no columns, and vals NULL (NULL + n is
+                 * undefined). */
+                if (!arr->len)
+                        continue;
+                col = arr->vals + win->count;
                 for (i = 0; i < src->len; i++)
                         col[i * cap] = src->vals[i];
                 for (; i < arr->len; i++)
@@ -637,7 +616,8 @@ static inline void store_row(ka_windows_t *w, ka_window_t *win, size_t part,
                              int64_t offset, const double *row)
 {
         size_t f = 0, nf = w->cfg.nfields, cap = win->cap;
-        double *col = win->vals + win->count;
+        /* Without fields (count only) vals is NULL: NULL + n is undefined. */
+        double *col = nf ? win->vals + win->count : NULL;
 
         /* Unrolled by hand: one store per column, cap doubles apart. */
         for (; f + 4 <= nf; f += 4, col += 4 * cap) {

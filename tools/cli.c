@@ -19,7 +19,8 @@
  * further than this, start at column 11. */
 #define HELP_MAX_USAGE_INDENT 32
 
-static void vreport(const char *cmd, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void
+vreport(const char *cmd, const char *fmt, va_list ap)
 {
         if (cmd)
                 fprintf(stderr, "kafkaaggregator: %s: ", cmd);

@@ -1119,6 +1119,36 @@ static void expect_expand_error(const char *text, const char *const *topics,
         ka_config_destroy(cfg);
 }
 
+/* The aggregated record is named after the topic (SPEC §8), and an Avro
+ * name cannot begin with a digit: said here, not by a 422 from the
+ * registry once the agents are generated. A source topic may. */
+static void aggregated_topic_starting_with_a_digit(void **state)
+{
+        ka_config_t *cfg;
+
+        expect_error("aggregated_topics:\n"
+                     "  - name: 1min-summary\n"
+                     "    filter: {source_topics: [{name: s}]}\n",
+                     "2:11: error: aggregated topic '1min-summary' would "
+                     "name its Avro record '1min_summary', and an Avro name "
+                     "cannot begin with a digit");
+        cfg = load_text_ok("aggregated_topics:\n"
+                           "  - name: summary-1min\n"
+                           "    filter: {source_topics: [{name: 1src}]}\n");
+        assert_string_equal(cfg->topics[0].sources[0].name, "1src");
+        ka_config_destroy(cfg);
+        /* Nor may one that a topic pattern makes. */
+        expect_expand_error(
+                "aggregated_topics:\n"
+                "  - name: \"{source_topic_name}-agg\"\n"
+                "    filter: {source_topics: [{regex: \"[0-9].*\"}]}"
+                "\n",
+                (const char *const[]){"9lives"}, 1,
+                "2:11: error: aggregated topic '9lives-agg' for '9lives' "
+                "would name its Avro record '9lives_agg', and an Avro name "
+                "cannot begin with a digit");
+}
+
 static void pattern_expand_errors(void **state)
 {
         static const char *const topics[] = {"a.one", "a.two", "b.one",
@@ -1389,6 +1419,7 @@ int main(void)
                 cmocka_unit_test(operation_errors),
                 cmocka_unit_test(duration_errors),
                 cmocka_unit_test(name_errors),
+                cmocka_unit_test(aggregated_topic_starting_with_a_digit),
                 cmocka_unit_test(field_errors),
                 cmocka_unit_test(output_name_errors),
                 cmocka_unit_test(pattern_loads),

@@ -194,6 +194,43 @@ static void bad_arguments_send_nothing(void **state)
         ka_registry_destroy(NULL);
 }
 
+/* A stand-in transport: every request gets status 200 and body. */
+static ka_err_t answer_200(void *opaque, const char *method, const char *url,
+                           const char *payload, long *status, const char **body,
+                           size_t *len)
+{
+        *status = 200;
+        *body = opaque;
+        *len = strlen(opaque);
+        return KA_OK;
+}
+
+/* Messages end up in logs, one line each: a server must not be able to
+ * break a line or hide text with control characters. */
+static void malformed_answers_give_printable_messages(void **state)
+{
+        ka_registry_opts_t opts = {.max_attempts = 1,
+                                   .transport = answer_200,
+                                   .transport_opaque = "\x01\n[x\x1b[2J"};
+        char errstr[512];
+        ka_registry_t *reg;
+        const char *schema;
+
+        reg = ka_registry_new("http://localhost:1", &opts, errstr,
+                              sizeof(errstr));
+        assert_non_null(reg);
+        assert_int_equal(ka_registry_schema_by_id(reg, 1, &schema, errstr,
+                                                  sizeof(errstr)),
+                         KA_ERR_INVALID);
+        if (!strstr(errstr, "malformed JSON answer"))
+                fail_msg("message: %s", errstr);
+        for (const char *c = errstr; *c; c++)
+                if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                        fail_msg("control character %#x in '%s'",
+                                 (unsigned)(unsigned char)*c, errstr);
+        ka_registry_destroy(reg);
+}
+
 static void info_release_is_idempotent(void **state)
 {
         ka_schema_info_t info = {.id = 3,
@@ -253,6 +290,7 @@ int main(void)
                 cmocka_unit_test(long_bodies_are_cut),
                 cmocka_unit_test(bad_arguments_send_nothing),
                 cmocka_unit_test(info_release_is_idempotent),
+                cmocka_unit_test(malformed_answers_give_printable_messages),
                 cmocka_unit_test(subjects_are_parsed),
         };
 

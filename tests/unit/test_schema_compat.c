@@ -249,6 +249,37 @@ static void recursive_schemas_terminate(void **state)
                        list, "'w'");
 }
 
+/*
+ * Pairs found compatible are remembered (a type used twice in a type used
+ * twice in ... is checked once), but not those found while trying a union
+ * branch that then fails: here C reads its writer only while B is assumed
+ * to read its own, which it does not (y), so the reader's second field
+ * must still be refused after the union of the first chose other.B.
+ */
+static void what_a_failed_union_branch_proved_is_forgotten(void **state)
+{
+        const char *reader =
+                "{\"type\":\"record\",\"name\":\"Top\",\"fields\":["
+                "{\"name\":\"first\",\"type\":["
+                "{\"type\":\"record\",\"name\":\"B\",\"fields\":["
+                "{\"name\":\"c\",\"type\":{\"type\":\"record\",\"name\":"
+                "\"C\",\"fields\":[{\"name\":\"back\",\"type\":[\"null\","
+                "\"B\"]}]}},{\"name\":\"y\",\"type\":\"string\"}]},"
+                "{\"type\":\"record\",\"name\":\"B\",\"namespace\":"
+                "\"other\",\"fields\":[{\"name\":\"y\",\"type\":\"int\"}]}"
+                "]},{\"name\":\"second\",\"type\":\"C\"}]}";
+        const char *writer =
+                "{\"type\":\"record\",\"name\":\"Top\",\"fields\":["
+                "{\"name\":\"first\",\"type\":"
+                "{\"type\":\"record\",\"name\":\"B\",\"fields\":["
+                "{\"name\":\"c\",\"type\":{\"type\":\"record\",\"name\":"
+                "\"C\",\"fields\":[{\"name\":\"back\",\"type\":[\"null\","
+                "\"B\"]}]}},{\"name\":\"y\",\"type\":\"int\"}]}},"
+                "{\"name\":\"second\",\"type\":\"C\"}]}";
+
+        assert_refuses(reader, writer, "/fields/second");
+}
+
 static void unparsable_schemas_are_invalid(void **state)
 {
         char why[256] = "";
@@ -422,6 +453,8 @@ int main(void)
                 cmocka_unit_test(fixed_needs_name_and_size),
                 cmocka_unit_test(arrays_and_maps_recurse),
                 cmocka_unit_test(recursive_schemas_terminate),
+                cmocka_unit_test(
+                        what_a_failed_union_branch_proved_is_forgotten),
                 cmocka_unit_test(unparsable_schemas_are_invalid),
                 cmocka_unit_test(level_names_parse),
                 cmocka_unit_test(levels_pick_directions),

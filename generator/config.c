@@ -410,20 +410,91 @@ static bool get_aggregated_name(loader_t *ld, const yaml_node_t *node,
         return *out != NULL;
 }
 
+/* Bounds of a topic pattern: glibc's regcomp() takes time and memory
+ * exponential in repeated quantifiers and intervals (`a+++...`,
+ * `((a*)*){25}`), and topic names need neither. */
+#define REGEX_MAX_LEN         256
+#define REGEX_MAX_QUANTIFIERS 16
+
+/* NULL when the expression s[0..n) is within the bounds, else why not. */
+static const char *regex_too_complex(const char *s, size_t n)
+{
+        size_t quantifiers = 0;
+        bool after_quantifier = false;
+
+        if (n > REGEX_MAX_LEN)
+                return "longer than 256 characters";
+        for (size_t i = 0; i < n; i++) {
+                char c = s[i];
+
+                if (c == '\\' && i + 1 < n) {
+                        if (s[++i] >= '0' && s[i] <= '9')
+                                return "a back-reference";
+                        after_quantifier = false;
+                        continue;
+                }
+                if (c == '[') {
+                        /* A bracket expression: `]` first is literal, and
+                         * [:class:] holds a `]` of its own. */
+                        size_t j = i + 1;
+
+                        if (j < n && s[j] == '^')
+                                j++;
+                        if (j < n && s[j] == ']')
+                                j++;
+                        while (j < n && s[j] != ']') {
+                                if (s[j] == '[' && j + 1 < n &&
+                                    (s[j + 1] == ':' || s[j + 1] == '.' ||
+                                     s[j + 1] == '=')) {
+                                        const char *end = memchr(
+                                                s + j + 2, s[j + 1],
+                                                n - j - 2);
+
+                                        j = end ? (size_t)(end - s) + 1 : n;
+                                        continue;
+                                }
+                                j++;
+                        }
+                        i = j;
+                        after_quantifier = false;
+                        continue;
+                }
+                if (c == '{')
+                        return "an interval {m,n} (write the repetitions out)";
+                if (c == '*' || c == '+' || c == '?') {
+                        if (after_quantifier)
+                                return "a quantifier applied to a quantifier";
+                        if (++quantifiers > REGEX_MAX_QUANTIFIERS)
+                                return "more than 16 of *, + and ?";
+                        after_quantifier = true;
+                        continue;
+                }
+                after_quantifier = false;
+        }
+        return NULL;
+}
+
 /*
  * Compiles the POSIX extended regular expression of node, to match whole
- * topic names (as ^(EXPR)$); what names it in messages.
+ * topic names (as ^(EXPR)$); what names it in messages. Expressions beyond
+ * the bounds of regex_too_complex() are refused first.
  */
 static bool get_regex(loader_t *ld, const yaml_node_t *node, const char *what,
                       char **text, regex_t *re)
 {
         char *anchored, msg[256], buf[72];
+        const char *why;
         int rc;
 
         if (vtype(node) != V_STR)
                 return type_error(ld, node, "a string", what);
         if (slen(node) == 0 || memchr(sval(node), '\0', slen(node)))
                 return fail(ld, node, "%s must not be empty", what);
+        if ((why = regex_too_complex(sval(node), slen(node))))
+                return fail(ld, node,
+                            "regular expression '%s' in %s is too complex "
+                            "for a topic pattern: %s",
+                            shown(sval(node), slen(node), buf), what, why);
         if (!(*text = dup_scalar(ld, node)))
                 return false;
         if (asprintf(&anchored, "^(%s)$", *text) < 0)

@@ -1243,6 +1243,31 @@ static void pattern_errors(void **state)
                      "  - name: \"{source_topic_name}-x\"\n"
                      "    filter: {source_topics: [{regex: \"\"}]}\n",
                      "3:38: error: 'regex' must not be empty");
+        /* What would make regcomp() take seconds and gigabytes. */
+        expect_error("aggregated_topics:\n"
+                     "  - name: \"{source_topic_name}-x\"\n"
+                     "    filter: {source_topics: [{regex: \"a\\\\+++\"}]}\n",
+                     "3:38: error: regular expression 'a\\+++' in 'regex' "
+                     "is too complex for a topic pattern: a quantifier "
+                     "applied to a quantifier");
+        expect_error("aggregated_topics:\n"
+                     "  - name: \"{source_topic_name}-x\"\n"
+                     "    filter: {source_topics: [{regex: \"((a*)*){25}\"}]}\n",
+                     "3:38: error: regular expression '((a*)*){25}' in "
+                     "'regex' is too complex for a topic pattern: an "
+                     "interval {m,n} (write the repetitions out)");
+        expect_error("aggregated_topics:\n"
+                     "  - name: \"{source_topic_name}-x\"\n"
+                     "    filter: {source_topics: [{regex: \"(a)\\\\1\"}]}\n",
+                     "3:38: error: regular expression '(a)\\1' in 'regex' "
+                     "is too complex for a topic pattern: a back-reference");
+        expect_error("aggregated_topics:\n"
+                     "  - name: \"{source_topic_name}-x\"\n"
+                     "    filter: {source_topics: [{regex: \"a?b?c?d?e?f?g?h?"
+                     "i?j?k?l?m?n?o?p?q?\"}]}\n",
+                     "3:38: error: regular expression 'a?b?c?d?e?f?g?h?i?j?"
+                     "k?l?m?n?o?p?q?' in 'regex' is too complex for a topic "
+                     "pattern: more than 16 of *, + and ?");
         expect_error("aggregated_topics:\n"
                      "  - name: \"{source_topic_name}-x\"\n"
                      "    filter: {source_topics: [{regex: a}, {name: b}]}\n",

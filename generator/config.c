@@ -416,7 +416,9 @@ static bool get_aggregated_name(loader_t *ld, const yaml_node_t *node,
 #define REGEX_MAX_LEN         256
 #define REGEX_MAX_QUANTIFIERS 16
 
-/* NULL when the expression s[0..n) is within the bounds, else why not. */
+/* NULL when the expression s[0..n) is within the bounds, else why not.
+ * Control characters, which no topic name has, are refused too: the
+ * expression then prints on one line in every message. */
 static const char *regex_too_complex(const char *s, size_t n)
 {
         size_t quantifiers = 0;
@@ -424,6 +426,9 @@ static const char *regex_too_complex(const char *s, size_t n)
 
         if (n > REGEX_MAX_LEN)
                 return "longer than 256 characters";
+        for (size_t i = 0; i < n; i++)
+                if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+                        return "a control character";
         for (size_t i = 0; i < n; i++) {
                 char c = s[i];
 
@@ -447,8 +452,7 @@ static const char *regex_too_complex(const char *s, size_t n)
                                     (s[j + 1] == ':' || s[j + 1] == '.' ||
                                      s[j + 1] == '=')) {
                                         const char *end = memchr(
-                                                s + j + 2, s[j + 1],
-                                                n - j - 2);
+                                                s + j + 2, s[j + 1], n - j - 2);
 
                                         j = end ? (size_t)(end - s) + 1 : n;
                                         continue;

@@ -49,7 +49,7 @@ bool ka_names_is_c_keyword(const char *s)
  *   CC -std=c11 -D_GNU_SOURCE -dM -E -x c - |
  *   awk '$2 !~ /^_/ && $2 !~ /\(/ {print $2}'
  * for CC gcc and clang, merged and sorted (LC_ALL=C).
- * tests/it/0012-macro-names.sh checks it against the compiler at hand.
+ * tests/it/0013-macro-names.sh checks it against the compiler at hand.
  */
 /* One sorted list, packed: clang-format would put a name a line. */
 /* clang-format off */

@@ -1250,12 +1250,13 @@ static void pattern_errors(void **state)
                      "3:38: error: regular expression 'a\\+++' in 'regex' "
                      "is too complex for a topic pattern: a quantifier "
                      "applied to a quantifier");
-        expect_error("aggregated_topics:\n"
-                     "  - name: \"{source_topic_name}-x\"\n"
-                     "    filter: {source_topics: [{regex: \"((a*)*){25}\"}]}\n",
-                     "3:38: error: regular expression '((a*)*){25}' in "
-                     "'regex' is too complex for a topic pattern: an "
-                     "interval {m,n} (write the repetitions out)");
+        expect_error(
+                "aggregated_topics:\n"
+                "  - name: \"{source_topic_name}-x\"\n"
+                "    filter: {source_topics: [{regex: \"((a*)*){25}\"}]}\n",
+                "3:38: error: regular expression '((a*)*){25}' in "
+                "'regex' is too complex for a topic pattern: an "
+                "interval {m,n} (write the repetitions out)");
         expect_error("aggregated_topics:\n"
                      "  - name: \"{source_topic_name}-x\"\n"
                      "    filter: {source_topics: [{regex: \"(a)\\\\1\"}]}\n",

@@ -18,9 +18,12 @@
  *   detection needs seconds, not 100 ms.
  * - enable.auto.commit false: the worker commits only offsets whose
  *   windows were produced and acknowledged (SPEC §10).
- * - queue.buffering.max.ms 20 (linger): records of hundreds of agents
- *   closing in the same tick go in a few requests, and a commit waits for
- *   their acknowledgement a little only.
+ * - queue.buffering.max.ms 100 (linger): records of hundreds of agents
+ *   go in a few requests a second. Their windows close spread over the
+ *   second (each agent's watermark follows its own topic), and with 20 ms
+ *   the producer sent 80 requests a second for 400 records, each request
+ *   a walk of librdkafka's broker thread over every output partition; a
+ *   commit waits for the acknowledgement a tenth of a second longer.
  * - queued.min.messages 1000000: with librdkafka's 100000 a consumer
  *   catching up on a backlog stops fetching for about a second whenever a
  *   partition's queue fills; memory stays bounded by
@@ -164,7 +167,7 @@ rd_kafka_conf_t *ka_kafka_conf(ka_kafka_role_t role, char *errstr,
                 {"statistics.interval.ms", "1000"},
         };
         static const char *const producer_defaults[][2] = {
-                {"queue.buffering.max.ms", "20"},
+                {"queue.buffering.max.ms", "100"},
                 {"acks", "all"},
         };
         rd_kafka_conf_t *conf = rd_kafka_conf_new();

@@ -342,25 +342,41 @@ void ka_msg_check_stalls(worker_t *w)
 /*
  * Each owned slot reported to its windows (caught up or not, for
  * idleness), and the per-agent partition gauges: lag, idle, stalled.
+ * librdkafka looks partitions up by topic name, a walk over hundreds of
+ * topics each, so a partition that delivered messages since the last
+ * report is not looked up (it is not idle: a message arrived) but every
+ * KA_LAG_MS, for its lag gauge.
  */
 void ka_msg_report_partitions(worker_t *w)
 {
         rd_kafka_topic_partition_list_t *pos =
                 rd_kafka_topic_partition_list_new(64);
+        bool lag_due = w->now - w->last_lag >= KA_LAG_MS;
         int k = 0;
 
-        for (size_t i = 0; i < w->ntopics; i++)
-                for (int32_t p = 0; p < w->topics[i].npartitions; p++)
-                        if (w->topics[i].parts[p].assigned)
+        if (lag_due)
+                w->last_lag = w->now;
+        for (size_t i = 0; i < w->ntopics; i++) {
+                for (int32_t p = 0; p < w->topics[i].npartitions; p++) {
+                        part_t *part = &w->topics[i].parts[p];
+
+                        part->looked_up =
+                                part->assigned &&
+                                (lag_due || part->pos == part->reported_pos);
+                        part->reported_pos = part->pos;
+                        if (part->looked_up)
                                 rd_kafka_topic_partition_list_add(
                                         pos, w->topics[i].name, p);
+                }
+        }
         /* The application position counts transactional control records,
          * which a message offset never reaches. Read back in the order
          * added. */
-        rd_kafka_position(w->data_rk, pos);
+        if (pos->cnt)
+                rd_kafka_position(w->data_rk, pos);
         for (size_t i = 0; i < w->ntopics; i++)
                 for (int32_t p = 0; p < w->topics[i].npartitions; p++)
-                        if (w->topics[i].parts[p].assigned)
+                        if (w->topics[i].parts[p].looked_up)
                                 w->topics[i].parts[p].app_pos =
                                         pos->elems[k++].offset;
         rd_kafka_topic_partition_list_destroy(pos);
@@ -378,8 +394,14 @@ void ka_msg_report_partitions(worker_t *w)
                         int32_t p = art->slot_partition[s];
                         int64_t lo = -1, hi = -1, at = t->parts[p].pos;
                         size_t b = 0;
-                        bool caught_up;
+                        bool caught_up = false;
 
+                        stalled += t->parts[p].stalled;
+                        if (!t->parts[p].looked_up) {
+                                idle += ka_windows_partition_idle(win, s, false,
+                                                                  w->now);
+                                continue;
+                        }
                         while (b < t->nbindings && t->bindings[b].art != art)
                                 b++;
                         if (t->parts[p].app_pos > at)
@@ -391,7 +413,6 @@ void ka_msg_report_partitions(worker_t *w)
                         caught_up = hi >= 0 && (at >= 0 ? at >= hi : lo == hi);
                         idle += ka_windows_partition_idle(win, s, caught_up,
                                                           w->now);
-                        stalled += t->parts[p].stalled;
                         if (hi >= 0 && at >= 0 && t->parts[p].m_lag)
                                 ka_metric_set(t->parts[p].m_lag[b],
                                               (double)(hi > at ? hi - at : 0));

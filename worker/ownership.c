@@ -604,14 +604,10 @@ void ka_own_snapshot(worker_t *w, agent_rt_t *art)
                 return;
         for (size_t src = 0; src < art->agent->nsources; src++) {
                 const char *name = art->agent->sources[src].topic;
-                topic_rt_t *t = NULL;
+                topic_rt_t *t = art->src_topic[src];
+                size_t b = art->src_binding[src];
                 int64_t *offs;
-                size_t b;
 
-                for (size_t i = 0; i < w->ntopics && !t; i++)
-                        if (!strcmp(w->topics[i].name, name))
-                                t = &w->topics[i];
-                b = binding_of(t, art);
                 if (!(offs = ka_progress_add_source(p, name, t->npartitions))) {
                         ka_progress_destroy(p);
                         return;

@@ -335,7 +335,11 @@ static bool setup_agents(worker_t *w)
                 atomic_init(&art->owned, false);
                 art->decoders =
                         calloc(agent->nsources + 1, sizeof(*art->decoders));
-                if (!art->decoders ||
+                art->src_topic =
+                        calloc(agent->nsources + 1, sizeof(*art->src_topic));
+                art->src_binding =
+                        calloc(agent->nsources + 1, sizeof(*art->src_binding));
+                if (!art->decoders || !art->src_topic || !art->src_binding ||
                     !(art->tracker = ka_tracker_new(free_progress)) ||
                     !agent_metrics(art))
                         return false;
@@ -360,6 +364,8 @@ static bool setup_agents(worker_t *w)
                         if (!nb)
                                 return false;
                         t->bindings = nb;
+                        art->src_topic[s] = t;
+                        art->src_binding[s] = t->nbindings;
                         t->bindings[t->nbindings++] =
                                 (binding_t){.art = art, .source = s};
                 }
@@ -505,7 +511,7 @@ static void update_metrics(worker_t *w)
 static void tick(worker_t *w)
 {
         char why[256];
-        bool report = w->now - w->last_report >= KA_REPORT_MS;
+        bool report = w->now - w->last_report >= KA_REPORT_MS, commit;
 
         /* Lease events (assignments, commit results, statistics). */
         for (rd_kafka_message_t *rkm;
@@ -523,6 +529,7 @@ static void tick(worker_t *w)
                 ka_msg_report_partitions(w);
                 w->last_report = w->now;
         }
+        commit = w->now - w->last_commit >= KA_COMMIT_MS;
         for (size_t a = 0; a < w->nagents; a++) {
                 agent_rt_t *art = &w->agents[a];
 
@@ -530,9 +537,14 @@ static void tick(worker_t *w)
                         continue;
                 if (!w->rebalancing)
                         ka_emit_close(w, art);
-                ka_own_snapshot(w, art);
+                /* Snapshots only for the commit: one taken each tick
+                 * would cost an allocation per active agent 20 times a
+                 * second, to be replaced by the next before it is ever
+                 * committed. */
+                if (commit)
+                        ka_own_snapshot(w, art);
         }
-        if (w->now - w->last_commit >= KA_COMMIT_MS) {
+        if (commit) {
                 ka_own_commit(w, false);
                 update_metrics(w);
                 w->last_commit = w->now;
@@ -633,6 +645,8 @@ static void worker_release(worker_t *w)
                      s++)
                         ka_decoder_destroy(art->decoders[s]);
                 free(art->decoders);
+                free(art->src_topic);
+                free(art->src_binding);
                 ka_aggregate_destroy(art->agg);
                 ka_tracker_destroy(art->tracker);
                 ka_progress_destroy(art->safe);

@@ -32,9 +32,16 @@
  * looks every owned partition up in librdkafka, whose lookups go by name
  * (hundreds of topics), and idle timeouts are seconds long. */
 #define KA_REPORT_MS 1000
-/* Progress is committed at most this often: the records emitted since the
- * last commit are what a takeover repeats. */
-#define KA_COMMIT_MS 200
+/* A partition that delivered messages since the last report is not idle
+ * whatever its high watermark: it is looked up only this often, for its
+ * consumer lag gauge. */
+#define KA_LAG_MS 5000
+/* Progress is snapshot and committed at most this often: the records
+ * emitted since the last commit are what a takeover repeats. A second:
+ * each commit encodes the progress of every agent of a lease with news
+ * (hundreds of agents on a few leases), and windows are a second or more
+ * long, so a takeover repeats about one window per agent. */
+#define KA_COMMIT_MS 1000
 /* Errors of one kind are logged once per this long. */
 #define KA_LOG_EVERY_MS 60000
 
@@ -66,6 +73,10 @@ typedef struct agent_rt_s {
         int32_t out_id; /* registry id of the aggregated schema */
         ka_aggregate_t *agg;
         ka_decoder_t **decoders; /* per source */
+        /* per source: its topic in worker_t.topics, and the agent's
+         * binding there */
+        struct topic_rt_s **src_topic;
+        size_t *src_binding;
         /* snapshots of ka_progress_t, committable once acknowledged */
         ka_tracker_t *tracker;
         ka_progress_t *safe; /* the newest committable progress */
@@ -96,6 +107,9 @@ typedef struct part_s {
         bool assigned;   /* in the data consumer's assignment */
         int64_t pos;     /* next offset it delivers; -1 unknown */
         int64_t app_pos; /* librdkafka's position (control records too) */
+        /* pos at the last report; whether that report looked it up */
+        int64_t reported_pos;
+        bool looked_up;
         /* Waiting for writer schema wait_id since stalled_ms, paused at
          * offset stall_at (read again once the schema is known). */
         bool stalled;
@@ -185,7 +199,7 @@ typedef struct worker_s {
         bool stall_on_permanent; /* KA_PRODUCE_ERROR_POLICY=stall */
         int64_t ready_stall_ms;  /* KA_READY_STALL_SECONDS */
 
-        int64_t last_tick, last_report, last_commit;
+        int64_t last_tick, last_report, last_commit, last_lag;
         int64_t now; /* of the current round */
 
         /* for the web thread */

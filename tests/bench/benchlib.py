@@ -133,7 +133,7 @@ class DevStack:
     config (when not None) created with `partitions` partitions."""
 
     def __init__(self, config=None, partitions=4, name="devstack",
-                 prefix=()):
+                 prefix=(), start_s=60):
         env_file = os.path.join(TMP, f"{name}.env")
         self.log_path = os.path.join(TMP, f"{name}.log")
         args = list(prefix) + [BIN, "dev-stack", "--kafka-port", "0", "--registry-port",
@@ -142,7 +142,7 @@ class DevStack:
             args += ["--config-file", config, "--partitions",
                      str(partitions)]
         self.proc = start(args, self.log_path)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + start_s
         while not os.path.exists(env_file):
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 broken(f"dev-stack did not start:\n"

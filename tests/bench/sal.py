@@ -12,8 +12,7 @@ element-wise), then time
   generate-agents),
 then check that a second generate-agents writes no file (the aggregated
 subjects it registered are not taken for sources) and that the make after
-it compiles nothing, run the worker against the stack (its consumer has
-the 402 source topics auto-created, 4 partitions each) until it has been
+it compiles nothing, run the worker against the stack until it has been
 idle for IDLE_S and read its RSS (target: under 100 MB), and count what
 `clang-format --dry-run` (the repository's .clang-format) would change in
 the generated agents.
@@ -24,6 +23,20 @@ after WARMUP_S the worker's CPU time (as % of one core) and RSS are read
 over REPLAY_S seconds of steady state (SPEC §14: under 5% of one core and
 100 MB), with what it consumed and emitted meanwhile (from /metrics) to
 show that it kept up.
+
+Partitions (SAL_PARTITIONS, default 1): Rubin's SAL topics have one
+partition each. ts_salobj creates every topic of a CSC itself
+(SalInfo: NewTopic(num_partitions=topic_info.partitions)), and ts_xml's
+TopicInfo has partitions=1 unless told otherwise, which neither of its
+constructors (from the XML, from the Avro schemas) does. So the dev stack
+creates the 402 source topics and their aggregated topics with 1
+partition before the worker starts (the mock takes about four minutes for
+these 805 topics: its topic creation slows down with the number of
+topics). SAL_PARTITIONS=0 leaves them to be auto-created on first use with
+the mock's default of 4 (1608 source partitions): each Fetch request then
+names four times the partitions. Measured on 2 shared cores (40 s
+replays): 1 partition 5.6% of one core (2.2 worker thread, 3.4 librdkafka),
+59 MB; 4 auto-created 8.8% (2.7, 6.1), 84 MB.
 """
 import glob
 import os
@@ -41,6 +54,7 @@ RSS_TARGET_MB = 100
 REPLAY_S = float(os.environ.get("SAL_REPLAY_S", "60"))
 WARMUP_S = float(os.environ.get("SAL_WARMUP_S", "20"))
 CPU_TARGET_PCT = 5.0
+PARTITIONS = int(os.environ.get("SAL_PARTITIONS", "1"))
 TEMPLATE = "{source_topic_name}-aggregated"
 
 # Replay rates by CSC. The schemas carry no rates: these are what each
@@ -296,11 +310,23 @@ def main():
                    f"< {GEN_MAKE_TARGET_S} s", "-")
         return
     config = write_config("sal-config.yaml", "lsst\\\\.sal\\\\..*")
-    # Topics are not created from the config: the mock creates one a
-    # second or so through rd_kafka_mock_topic_create() once there are a
-    # few hundred (minutes for these 804). The worker's consumer has them
-    # auto-created instead, with the mock's default of 4 partitions.
-    stack = bl.DevStack(name="sal-devstack")
+    if PARTITIONS > 0:
+        # With the partitions of production (see the top): every source
+        # and aggregated topic named in a config for the dev stack.
+        named = os.path.join(bl.TMP, "sal-topics.yaml")
+        with open(named, "w") as f:
+            f.write("aggregated_topics:\n")
+            for csc, topic, _ in items:
+                src = f"lsst.sal.{csc}.{topic}"
+                f.write(f"  - name: \"{TEMPLATE.format(source_topic_name=src)}"
+                        f"\"\n    filter:\n      source_topics:\n"
+                        f"        - name: \"{src}\"\n")
+        stack = bl.DevStack(config=named, partitions=PARTITIONS,
+                            name="sal-devstack", start_s=600)
+    else:
+        # The worker's consumer has the topics auto-created, with the
+        # mock's default of 4 partitions.
+        stack = bl.DevStack(name="sal-devstack")
     env = stack.environ()
     kconf = os.path.join(bl.TMP, "sal-kafka.conf")
     with open(kconf, "w") as f:
@@ -419,8 +445,8 @@ def main():
          f"{len(recompiled)} compiled/linked (want 0)"
          + (f": {' '.join(recompiled[:5])}" if recompiled else "")],
         ["worker start to every agent started", f"{t_ready:.1f} s", "",
-         f"{assigned[-1] if assigned else '?'} source partitions (4 a "
-         f"topic)"],
+         f"{assigned[-1] if assigned else '?'} source partitions "
+         f"({PARTITIONS or 'auto-created, 4'} a topic)"],
         [f"worker RSS, idle {IDLE_S:.0f} s", f"{rss_mb:.1f} MB", "",
          f"peak {mem['VmHWM'] / 1024.0:.1f} MB; target < "
          f"{RSS_TARGET_MB} MB"],

@@ -14,11 +14,10 @@ timeouts less a second."""
 import os
 import random
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "it"))
 import benchlib as bl  # noqa: E402
-from scaleout import Cluster, median  # noqa: E402
+from scaleout import Cluster, median, sigkill_round  # noqa: E402
 
 KILLS = int(os.environ.get("TAKEOVER_KILLS", "5"))
 TARGET_S = 8.0
@@ -30,18 +29,8 @@ def round_of(session_ms, seed):
     for name in ("w1", "w2", "w3"):
         c.start(name)
     c.wait_owned(label="three workers")
-    stop_flow = c.flow()
-    takeovers = []
-    for k in range(KILLS):
-        time.sleep(rng.uniform(1, 3))
-        victim = rng.choice(sorted(c.workers))
-        start = time.time()
-        c.kill(victim)
-        c.wait_owned(label=f"kill {k + 1} ({victim})")
-        takeovers.append(time.time() - start)
-        c.start(victim)
-        c.wait_ready(victim)
-    windows = stop_flow()
+    takeovers, windows = sigkill_round(c, KILLS, rng, pause=(1, 3),
+                                       restart_after=(0, 0))
     repeats = c.verify(windows, f"session {session_ms} ms")
     c.close()
     return takeovers, repeats, len(windows)

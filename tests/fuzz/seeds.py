@@ -4,7 +4,7 @@
 Run from the repository root: python3 tests/fuzz/seeds.py. Seeds are small
 and meaningful (valid schemas, configs, templates, payloads, registry
 exchanges, a few mistakes); what the fuzzer adds is merged in with
-libFuzzer's -merge=1 (README-fuzz.md). Deterministic: the same files each
+libFuzzer's -merge=1 (tests/fuzz/README.md). Deterministic: the same files each
 run.
 """
 import glob
@@ -14,6 +14,11 @@ import random
 import re
 import struct
 import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "it"))
+from katest import _zigzag as zigzag  # noqa: E402  (one Avro varint writer)
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 CORPUS = os.path.join(ROOT, "tests", "fuzz", "corpus")
@@ -34,19 +39,6 @@ def write(target, name, data):
 
 PRIMS = {"null", "boolean", "int", "long", "float", "double", "bytes",
          "string"}
-
-
-def zigzag(n):
-    n = (n << 1) ^ (n >> 63)
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
 
 
 def fullname(t, ns):

@@ -7,10 +7,9 @@ every agent). KA_SOAK_KILLS sets the number of kills (3 here; `make soak`
 runs 30)."""
 import os
 import random
-import time
 
 from katest import check
-from scaleout import Cluster, median
+from scaleout import Cluster, median, sigkill_round
 
 kills = int(os.environ.get("KA_SOAK_KILLS", "3"))
 rng = random.Random(int(os.environ.get("KA_TEST_SEED", "5")))
@@ -19,20 +18,7 @@ names = ["w1", "w2", "w3"]
 for name in names:
     c.start(name)
 c.wait_owned(label="three workers")
-stop_flow = c.flow()
-takeovers = []
-for k in range(kills):
-    time.sleep(rng.uniform(0.5, 3))
-    victim = rng.choice(sorted(c.workers))
-    start = time.time()
-    c.kill(victim)
-    if c.workers:
-        c.wait_owned(label=f"kill {k + 1} ({victim})")
-        takeovers.append(time.time() - start)
-    time.sleep(rng.uniform(0, 2))
-    c.start(victim)
-    c.wait_ready(victim)
-windows = stop_flow()
+takeovers, windows = sigkill_round(c, kills, rng)
 repeats = c.verify(windows, f"{kills} SIGKILLs")
 check(True, f"{kills} kills over {len(windows)} windows: {repeats} repeated "
       f"records; takeover median {median(takeovers):.1f} s, max "

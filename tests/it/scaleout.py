@@ -239,5 +239,26 @@ class Cluster:
             time.sleep(0.1)
 
 
+def sigkill_round(c, kills, rng, pause=(0.5, 3), restart_after=(0, 2)):
+    """kills SIGKILLs of random workers of c while data flows, each started
+    again after a random pause. Returns (takeover seconds per kill, the
+    windows sent): a takeover is timed from the kill until the live
+    workers own every agent."""
+    stop_flow = c.flow()
+    takeovers = []
+    for k in range(kills):
+        time.sleep(rng.uniform(*pause))
+        victim = rng.choice(sorted(c.workers))
+        start = time.time()
+        c.kill(victim)
+        if c.workers:
+            c.wait_owned(label=f"kill {k + 1} ({victim})")
+            takeovers.append(time.time() - start)
+        time.sleep(rng.uniform(*restart_after))
+        c.start(victim)
+        c.wait_ready(victim)
+    return takeovers, stop_flow()
+
+
 def median(xs):
     return statistics.median(xs) if xs else float("nan")

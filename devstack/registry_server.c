@@ -849,17 +849,6 @@ static void route(ka_registry_server_t *srv, const char *method, char **seg,
         }
 }
 
-static int hexval(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* Percent-decodes seg in place; false for a bad escape or a NUL. */
 static bool pct_decode(char *seg)
 {
@@ -867,8 +856,9 @@ static bool pct_decode(char *seg)
 
         for (const char *in = seg; *in; in++) {
                 if (*in == '%') {
-                        int hi = hexval(in[1]),
-                            lo = hi < 0 ? -1 : hexval(in[2]);
+                        int hi = ka_hex_digit((unsigned char)in[1]),
+                            lo = hi < 0 ? -1
+                                        : ka_hex_digit((unsigned char)in[2]);
 
                         if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
                                 return false;

@@ -58,17 +58,6 @@ static ka_err_t bad(const scan_t *s)
         return at_end(s) ? KA_ERR_TRUNCATED : KA_ERR_INVALID;
 }
 
-static int hex(uint8_t c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* Four hex digits after "\u" into *cp. */
 static ka_err_t scan_hex4(scan_t *s, uint32_t *cp)
 {
@@ -78,7 +67,7 @@ static ka_err_t scan_hex4(scan_t *s, uint32_t *cp)
 
                 if (at_end(s))
                         return KA_ERR_TRUNCATED;
-                if ((h = hex(*s->p)) < 0)
+                if ((h = ka_hex_digit(*s->p)) < 0)
                         return KA_ERR_INVALID;
                 *cp = *cp << 4 | (uint32_t)h;
                 s->p++;

@@ -52,4 +52,16 @@ static inline double ka_bits_double(uint64_t u)
         return v;
 }
 
+/* The value of hexadecimal digit c (either case), or -1. */
+static inline int ka_hex_digit(int c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
 #endif

@@ -471,7 +471,9 @@ static rd_kafka_t *new_client(worker_t *w, ka_kafka_role_t role,
 
 /* ---- the loop ---- */
 
-static void update_metrics(worker_t *w)
+/* Each tick: what was consumed (a store each, so that /metrics follows
+ * the consumer closely). */
+static void update_counters(worker_t *w)
 {
         for (size_t i = 0; i < w->ntopics; i++) {
                 topic_rt_t *t = &w->topics[i];
@@ -479,6 +481,11 @@ static void update_metrics(worker_t *w)
                 ka_metric_set(t->m_messages, (double)t->nmsgs);
                 ka_metric_set(t->m_bytes, (double)t->nbytes);
         }
+}
+
+/* With each commit: the agents' gauges, read from their windows. */
+static void update_metrics(worker_t *w)
+{
         for (size_t a = 0; a < w->nagents; a++) {
                 agent_rt_t *art = &w->agents[a];
                 ka_windows_t *win = ka_aggregate_windows(art->agg);
@@ -549,6 +556,7 @@ static void tick(worker_t *w)
                 update_metrics(w);
                 w->last_commit = w->now;
         }
+        update_counters(w);
         ka_metric_set(w->m_ready, ready(w, why, sizeof(why)));
         w->last_tick = w->now;
 }

@@ -4,7 +4,7 @@
 #   make check        unit, golden and integration tests
 #   make demo         the whole pipeline on the embedded dev stack
 #   make asan         the tests again under ASan+UBSan
-#   make fuzz         every fuzz target for FUZZ_TIME seconds (README-fuzz.md)
+#   make fuzz         every fuzz target for FUZZ_TIME seconds (tests/fuzz/README.md)
 #   make bench        performance ratios (see README)
 #   make soak         long fault rounds (30 SIGKILLs across the workers)
 #   make format | format-check | lint | clean | deps
@@ -245,7 +245,7 @@ demo: deps-test
 	@$(MAKE) --no-print-directory all
 	@BIN=$(abspath $(BIN)) MAKE="$(MAKE)" example/demo.sh
 
-# Fuzzing (tests/fuzz/, README-fuzz.md): a libFuzzer target per parser of
+# Fuzzing (tests/fuzz/, tests/fuzz/README.md): a libFuzzer target per parser of
 # untrusted input, built with clang, ASan and UBSan in their own tree,
 # whatever CC and CFLAGS say; the same objects link with a standalone
 # driver (tests/fuzz/replay.c) that `make check` runs over the committed

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The fuzz targets (tests/fuzz/, README-fuzz.md) replayed on their
+# The fuzz targets (tests/fuzz/, tests/fuzz/README.md) replayed on their
 # committed corpora and on every input that once crashed or hung them
 # (tests/fuzz/regressions/<target>/), built with clang, ASan and UBSan by
 # `make fuzz-replay` (which `make check` runs first). Each target must run

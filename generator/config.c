@@ -1716,6 +1716,35 @@ static int cmp_named(const void *a, const void *b)
         return c ? c : (x->topic > y->topic) - (x->topic < y->topic);
 }
 
+/* Whether name, made by template tmpl for source topic source, is an
+ * aggregated topic name as one written out would be (parse_topic); else
+ * the diagnostic in errstr. */
+static bool expanded_name_ok(const ka_config_t *cfg,
+                             const ka_config_topic_t *tmpl, const char *name,
+                             const char *source, char *errstr,
+                             size_t errstr_size)
+{
+        char *record;
+
+        if (!valid_topic_name(name, strlen(name))) {
+                ka_config_errorf(cfg, tmpl->pos, errstr, errstr_size,
+                                 "aggregated topic name '%.300s' for '%s' is "
+                                 "longer than 249 characters",
+                                 name, source);
+                return false;
+        }
+        if (!is_digit(name[0]))
+                return true;
+        record = ka_names_record_name(name);
+        ka_config_errorf(cfg, tmpl->pos, errstr, errstr_size,
+                         "aggregated topic '%s' for '%s' would name its Avro "
+                         "record '%s', and an Avro name cannot begin with a "
+                         "digit",
+                         name, source, record ? record : name);
+        free(record);
+        return false;
+}
+
 ka_err_t ka_config_expand(ka_config_t *cfg, const char *const *topics,
                           size_t ntopics, const char *where, FILE *report,
                           ka_config_errors_t *errors, char *errstr,
@@ -1842,32 +1871,8 @@ ka_err_t ka_config_expand(ka_config_t *cfg, const char *const *topics,
                                 free(source);
                                 goto nomem;
                         }
-                        if (!valid_topic_name(name, strlen(name))) {
-                                ka_config_errorf(
-                                        cfg, tmpl->pos, errstr, errstr_size,
-                                        "aggregated topic name '%.300s' for "
-                                        "'%s' is longer than 249 characters",
-                                        name, m[t].topics[i]);
-                                free(name);
-                                free(source);
-                                err = KA_ERR_INVALID;
-                                if (!errors)
-                                        goto out;
-                                ka_config_errors_add(errors, err, errstr);
-                                continue;
-                        }
-                        /* As for a name written out (parse_topic). */
-                        if (is_digit(name[0])) {
-                                char *record = ka_names_record_name(name);
-
-                                ka_config_errorf(
-                                        cfg, tmpl->pos, errstr, errstr_size,
-                                        "aggregated topic '%s' for '%s' would "
-                                        "name its Avro record '%s', and an "
-                                        "Avro name cannot begin with a digit",
-                                        name, m[t].topics[i],
-                                        record ? record : name);
-                                free(record);
+                        if (!expanded_name_ok(cfg, tmpl, name, source, errstr,
+                                              errstr_size)) {
                                 free(name);
                                 free(source);
                                 err = KA_ERR_INVALID;

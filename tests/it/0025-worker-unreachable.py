@@ -7,11 +7,8 @@ import os
 import socket
 import subprocess
 import time
-import urllib.error
-import urllib.request
-
 from katest import (DevStack, Pipeline, _procs, check, fail, free_port,
-                    one_source_config, record_schema, stop, topic)
+                    one_source_config, record_schema, status, stop, topic)
 
 src, out = topic("down"), topic("down-out")
 config = one_source_config(out, src, "{}")
@@ -19,14 +16,6 @@ stack = DevStack(partitions=1, config=config)
 stack.register(f"{src}-value", record_schema("down", [("time", "double"),
                                                       ("v", "double")]))
 pipe = Pipeline(stack, config)
-
-
-def status(port, path):
-    try:
-        return urllib.request.urlopen(f"http://127.0.0.1:{port}{path}",
-                                      timeout=5).status
-    except urllib.error.HTTPError as e:
-        return e.code
 
 
 def start(env):
@@ -48,10 +37,7 @@ proc, web = start({"KAFKA_BROKER_URL": f"127.0.0.1:{dead}"})
 deadline = time.time() + 20
 code = None
 while time.time() < deadline:
-    try:
-        code = status(web, "/health")
-    except OSError:
-        code = None
+    code = status(web, "/health")
     if code == 503:
         break
     time.sleep(0.5)

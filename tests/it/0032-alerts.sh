@@ -13,10 +13,7 @@
 . "$(dirname "$0")/lib-npm.sh"
 cd "$(dirname "$0")/../.."
 
-if ! command -v promtool >/dev/null; then
-	echo "skip: promtool is not installed (Debian package prometheus)"
-	exit 77
-fi
+require_promtool
 prom=deploy/prometheus
 rule=deploy/kubernetes/components/prometheus-operator/prometheusrule.yaml
 

@@ -13,10 +13,7 @@
 . "$(dirname "$0")/lib-npm.sh"
 cd "$(dirname "$0")/../.."
 
-if ! command -v promtool >/dev/null; then
-	echo "skip: promtool is not installed (Debian package prometheus)"
-	exit 77
-fi
+require_promtool
 npm_setup
 
 dashboards=(deploy/grafana/dashboards/*.json)

@@ -33,3 +33,11 @@ pass() {
 	echo "PASS: $TEST_NAME"
 	exit 0
 }
+
+# Skips the test (exit 77) where promtool (Debian's prometheus) is missing.
+require_promtool() {
+	if ! command -v promtool >/dev/null; then
+		echo "skip: promtool is not installed (Debian package prometheus)"
+		exit 77
+	fi
+}
